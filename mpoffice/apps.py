@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MpofficeConfig(AppConfig):
+    name = "mpoffice"
+    verbose_name = "Offices and people"

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from mpoffice import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("no-office/", views.no_office, name="no-office"),
+    path("office/switch/", views.office_switch, name="office-switch"),
+    path("healthz", views.healthz, name="healthz"),
+    path("system/status/", views.system_status, name="system-status"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("cases/", include("casework.urls")),
+    path("letters/", include("letters.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,85 @@
+"""Fixtures shared by every test.
+
+The three actors of each view test (healthchecks' alice, bob and charlie): a member with the
+role (``staff``), a member without it (``caseworker``), and a member of another office
+(``outsider``). ``client_for(membership)`` signs one of them in.
+"""
+
+import os
+
+import pytest
+from django.test import Client
+
+from mpoffice.celery import app as celery_app
+from mpoffice.models import Role
+from tests.mpoffice.factories import MembershipFactory, OfficeFactory
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip locally when a service is missing; in CI a missing service is a failure."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _celery_runs_in_process():
+    """View and service tests run queued tasks in-process through the real Celery app.
+
+    Tests about workers, brokers and crashes start real worker processes instead
+    (see tests/celery_helpers.py).
+    """
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def office(db):
+    return OfficeFactory(name="Milton Keynes South (test)", mp_name="Iain Stewart", reference_prefix="MKS")
+
+
+@pytest.fixture
+def other_office(db):
+    return OfficeFactory(name="Milton Keynes North (test)", mp_name="Ben Everitt", reference_prefix="MKN")
+
+
+@pytest.fixture
+def caseworker(office):
+    return MembershipFactory(office=office, role=Role.CASEWORKER, user__username="caseworker")
+
+
+@pytest.fixture
+def staff(office):
+    return MembershipFactory(office=office, role=Role.STAFF, user__username="staff")
+
+
+@pytest.fixture
+def mp(office):
+    return MembershipFactory(office=office, role=Role.MP, user__username="mp", user__first_name="Iain")
+
+
+@pytest.fixture
+def outsider(other_office):
+    """A staff member of another office: every object of ``office`` must be a 404 to them."""
+    return MembershipFactory(office=other_office, role=Role.STAFF, user__username="outsider")
+
+
+@pytest.fixture
+def client_for():
+    def sign_in(membership) -> Client:
+        client = Client()
+        client.force_login(membership.user)
+        return client
+
+    return sign_in
