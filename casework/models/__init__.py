@@ -1,0 +1,22 @@
+from casework.models.campaigns import Campaign, CampaignCase
+from casework.models.cases import Case, CaseConstituent, CaseReferenceCounter, Tag
+from casework.models.constituents import Constituent, ConstituentMerge, PostcodeWard
+from casework.models.contacts import Attachment, Contact
+from casework.models.timeline import TimelineEntry
+from casework.models.topics import Topic
+
+__all__ = [
+    "Attachment",
+    "Campaign",
+    "CampaignCase",
+    "Case",
+    "CaseConstituent",
+    "CaseReferenceCounter",
+    "Constituent",
+    "ConstituentMerge",
+    "Contact",
+    "PostcodeWard",
+    "Tag",
+    "TimelineEntry",
+    "Topic",
+]
