@@ -2,6 +2,8 @@ from casework.models.campaigns import Campaign, CampaignCase
 from casework.models.cases import Case, CaseConstituent, CaseReferenceCounter, Tag
 from casework.models.constituents import Constituent, ConstituentMerge, PostcodeWard
 from casework.models.contacts import Attachment, Contact
+from casework.models.imports import ImportBatch
+from casework.models.inbound import InboundMessage
 from casework.models.timeline import TimelineEntry
 from casework.models.topics import Topic
 
@@ -15,6 +17,8 @@ __all__ = [
     "Constituent",
     "ConstituentMerge",
     "Contact",
+    "ImportBatch",
+    "InboundMessage",
     "PostcodeWard",
     "Tag",
     "TimelineEntry",

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -99,6 +100,9 @@ class Case(OfficeScopedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Full-text search (casework.search): kept current by a PostgreSQL trigger on summary and
+    # description, so bulk loads and every writer fill it; always empty on SQLite.
+    search = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-opened_at", "-pk"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -41,6 +42,9 @@ class Contact(OfficeScopedModel):
     summary = models.CharField(max_length=300)
     body = models.TextField("full text", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Full-text search (casework.search): kept current by a PostgreSQL trigger on summary and
+    # body, so bulk loads and every writer fill it; always empty on SQLite.
+    search = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
