@@ -3,10 +3,23 @@ returns a queryset already scoped to it: permission is a filter in the query."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
 
-from casework.models import Case, Constituent
+from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower, Substr
+
+from casework.models import Attachment, Case, Constituent, Contact, TimelineEntry, Topic
+from casework.timeline import register_source_queryset, source_querysets
 from mpoffice.models import Membership, Role
+
+TIMELINE_PAGE_SIZE = 50
+DUPLICATE_GROUPS_MAX = 50
+
+register_source_queryset(
+    Contact, Contact.objects.select_related("staff", "constituent").prefetch_related("attachments")
+)
 
 
 def cases_for(*, membership: Membership) -> QuerySet[Case]:
@@ -23,3 +36,160 @@ def cases_for(*, membership: Membership) -> QuerySet[Case]:
 def constituents_for(*, membership: Membership) -> QuerySet[Constituent]:
     """The office's constituents, without records that were merged away."""
     return Constituent.objects.for_office(membership.office).filter(merged_into=None)
+
+
+def contacts_for(*, membership: Membership) -> QuerySet[Contact]:
+    """The office's contacts, less those about cases this member may not see."""
+    contacts = Contact.objects.for_office(membership.office)
+    if membership.role == Role.CASEWORKER:
+        contacts = contacts.filter(Q(case=None) | Q(case__in=cases_for(membership=membership)))
+    return contacts
+
+
+def attachments_for(*, membership: Membership) -> QuerySet[Attachment]:
+    attachments = Attachment.objects.for_office(membership.office)
+    if membership.role == Role.CASEWORKER:
+        attachments = attachments.filter(Q(contact__case=None) | Q(contact__case__in=cases_for(membership=membership)))
+    return attachments
+
+
+def topics_for(*, membership: Membership, active_only: bool = False) -> QuerySet[Topic]:
+    topics = Topic.objects.for_office(membership.office).select_related("parent")
+    if active_only:
+        topics = topics.filter(is_active=True).filter(Q(parent=None) | Q(parent__is_active=True))
+    return topics
+
+
+def case_list(*, membership: Membership) -> QuerySet[Case]:
+    """The case list's rows with everything a row shows, in a fixed number of queries."""
+    return (
+        cases_for(membership=membership)
+        .select_related("topic__parent", "assignee")
+        .prefetch_related(
+            Prefetch("constituents", queryset=Constituent.objects.select_related("ward").order_by("pk")),
+            "tags",
+        )
+    )
+
+
+def constituent_list(*, membership: Membership) -> QuerySet[Constituent]:
+    open_cases = Case.objects.filter(case_constituents__constituent=OuterRef("pk"), status__in=Case.OPEN_STATUSES)
+    return constituents_for(membership=membership).select_related("ward").annotate(has_open_case=Exists(open_cases))
+
+
+def constituent_duplicates(
+    *,
+    office,
+    kind: str = Constituent.Kind.PERSON,
+    email: str = "",
+    phone: str = "",
+    postcode: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    organisation_name: str = "",
+    exclude_pk: int | None = None,
+    limit: int = 10,
+) -> list[Constituent]:
+    """Likely duplicates: the same e-mail, the same phone, or a similar name at the same postcode.
+
+    "Similar name" is the same surname and the same first initial (Jo / Joanne Smith), or the
+    same organisation name; all case-insensitive, all in one indexed query.
+    """
+    match = Q()
+    if email:
+        match |= Q(email__iexact=email)
+    if phone:
+        match |= Q(phone=phone)
+    if postcode:
+        if kind == Constituent.Kind.ORGANISATION and organisation_name:
+            match |= Q(postcode=postcode, organisation_name__iexact=organisation_name)
+        elif last_name:
+            same_name = Q(postcode=postcode, last_name__iexact=last_name)
+            if first_name:
+                same_name &= Q(first_name__istartswith=first_name[0])
+            match |= same_name
+    if not match:
+        return []
+    candidates = Constituent.objects.for_office(office).filter(merged_into=None).filter(match).select_related("ward")
+    if exclude_pk:
+        candidates = candidates.exclude(pk=exclude_pk)
+    return list(candidates[:limit])
+
+
+@dataclass
+class DuplicateGroup:
+    reason: str
+    key: str
+    members: list[Constituent]
+
+
+def suspected_duplicates(*, office, limit: int = DUPLICATE_GROUPS_MAX) -> list[DuplicateGroup]:
+    """Groups of the office's constituents that share an e-mail, a phone, or a name key at one
+    postcode. A bounded number of queries: one GROUP BY per rule, one fetch per rule."""
+    live = Constituent.objects.for_office(office).filter(merged_into=None)
+    groups: list[DuplicateGroup] = []
+
+    def collect(reason: str, key_fields: dict, base: QuerySet, describe) -> None:
+        keys = list(
+            base.annotate(**key_fields)
+            .values(*key_fields)
+            .annotate(n=Count("pk"))
+            .filter(n__gt=1)
+            .order_by(*key_fields)[:limit]
+        )
+        if not keys:
+            return
+        match = Q()
+        for key in keys:
+            match |= Q(**{name: key[name] for name in key_fields})
+        members: dict[tuple, list[Constituent]] = {}
+        for constituent in base.annotate(**key_fields).filter(match).select_related("ward").order_by("pk"):
+            members.setdefault(tuple(getattr(constituent, name) for name in key_fields), []).append(constituent)
+        for key in keys:
+            values = tuple(key[name] for name in key_fields)
+            groups.append(DuplicateGroup(reason=reason, key=describe(values), members=members.get(values, [])))
+
+    collect("Same e-mail", {"k_email": Lower("email")}, live.exclude(email=""), lambda v: v[0])
+    collect("Same phone", {"k_phone": Lower("phone")}, live.exclude(phone=""), lambda v: v[0])
+    collect(
+        "Similar name at the same postcode",
+        {"k_postcode": Lower("postcode"), "k_last": Lower("last_name"), "k_initial": Lower(Substr("first_name", 1, 1))},
+        live.filter(kind=Constituent.Kind.PERSON).exclude(postcode="").exclude(last_name=""),
+        lambda v: f"{v[2].upper()}. {v[1].title()}, {v[0].upper()}",
+    )
+    return groups[:limit]
+
+
+def timeline_page(*, case: Case, page_number) -> Page:
+    """One page of a case's timeline, newest first, with each entry's source prefetched: one
+    query per source model whatever the number of entries (contacts, and letters' rows)."""
+    entries = (
+        case.timeline.select_related("actor", "source_type")
+        .prefetch_related(GenericPrefetch("source", source_querysets()))
+        .order_by("-occurred_at", "-pk")
+    )
+    return Paginator(entries, TIMELINE_PAGE_SIZE).get_page(page_number)
+
+
+def office_members(*, office) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(office=office, is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name")
+    )
+
+
+__all__ = [
+    "TimelineEntry",
+    "attachments_for",
+    "case_list",
+    "cases_for",
+    "constituent_duplicates",
+    "constituent_list",
+    "constituents_for",
+    "contacts_for",
+    "office_members",
+    "suspected_duplicates",
+    "timeline_page",
+    "topics_for",
+]

@@ -155,6 +155,7 @@ MEDIA_URL = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
 FILE_UPLOAD_PERMISSIONS = 0o640
+ATTACHMENT_MAX_BYTES = config.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)  # per contact attachment
 
 EMAIL = config.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
 vars().update(EMAIL)
