@@ -5,6 +5,7 @@ from casework.models.contacts import Attachment, Contact
 from casework.models.imports import ImportBatch
 from casework.models.inbound import InboundMessage
 from casework.models.timeline import TimelineEntry
+from casework.models.surveys import Answer, Option, Question, Response, Survey, SurveyFinding, SurveyUpload
 from casework.models.topics import Topic
 
 __all__ = [
@@ -23,4 +24,11 @@ __all__ = [
     "Tag",
     "TimelineEntry",
     "Topic",
+    "Survey",
+    "Question",
+    "Option",
+    "Response",
+    "Answer",
+    "SurveyFinding",
+    "SurveyUpload",
 ]
