@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import before_task_publish, worker_ready
+from celery.signals import beat_init, before_task_publish, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mpoffice.settings")
 
@@ -21,11 +21,21 @@ for _folder_key in ("data_folder_in", "processed_folder"):
 HEARTBEAT_TASK = "mpoffice.tasks.heartbeat"
 
 
+_in_beat_process = False
+
+
+@beat_init.connect
+def _mark_beat_process(**kwargs) -> None:
+    global _in_beat_process
+    _in_beat_process = True
+
+
 @before_task_publish.connect
 def _beat_published_heartbeat(sender: str | None = None, **kwargs) -> None:
-    # Only beat sends the heartbeat task, so publishing it proves beat is alive: recorded
-    # here, in the beat process, independently of whether a worker ever picks it up.
-    if sender == HEARTBEAT_TASK:
+    # Beat publishing the heartbeat proves beat is alive: recorded here, in the beat process,
+    # independently of whether a worker ever picks it up. A heartbeat sent from anywhere else
+    # (a shell, a test) must not make a dead beat look alive.
+    if sender == HEARTBEAT_TASK and _in_beat_process:
         from mpoffice.services import heartbeat_record
 
         heartbeat_record(component="beat")

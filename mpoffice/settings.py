@@ -161,6 +161,10 @@ EMAIL = config.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
 vars().update(EMAIL)
 DEFAULT_FROM_EMAIL = config.str("DEFAULT_FROM_EMAIL", default="Postbag <postbag@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Letters sent by e-mail ask for replies at reply+<letter reference>@LETTER_REPLY_DOMAIN, so that
+# an e-mailed reply can be matched to its letter on arrival.
+LETTER_REPLY_DOMAIN = config.str("LETTER_REPLY_DOMAIN", default="replies.postbag.invalid")
+LETTER_REPLY_MAX_BYTES = config.int("LETTER_REPLY_MAX_BYTES", default=10 * 1024 * 1024)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -185,18 +189,23 @@ if PRODUCTION:
 # Celery. The database is the truth and the queue only a nudge: tasks are idempotent, acked
 # late, and re-queued if a worker dies; periodic sweeps re-derive anything a lost message missed.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-CELERY_BROKER_DIR = VAR_DIR / "celery"
+# Folder of the no-server broker; tests point a worker and the test process at a fresh one.
+CELERY_BROKER_DIR = config.path("CELERY_BROKER_DIR", default=VAR_DIR / "celery")
 if not REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        # Kombu's default is "control" in the current directory: keep the exchange table under var/ too.
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
     # Longer than any countdown or ETA the project uses, so Redis never re-delivers a task
     # that is merely waiting for its time.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# One Redis can serve several deployments (or test runs) when each uses its own queue.
+CELERY_TASK_DEFAULT_QUEUE = config.str("CELERY_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
