@@ -9,7 +9,7 @@ import pkgutil
 from pathlib import Path
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 import tests
 from mpoffice.models import Role
@@ -58,16 +58,28 @@ def test_another_offices_object_is_not_found(url_name, office, other_office, cli
             f"tests/<app>/builders.py with @builder({url_name!r}) returning the URL kwargs of an object "
             "of the office passed in (see tests/isolation.py)."
         )
-    url = reverse(url_name, kwargs=build(office))
+    kwargs = build(office)
+    url = reverse(url_name, kwargs=kwargs)
+    # The same URL for an object that exists nowhere: another office's object must get exactly
+    # the answer a missing one gets, so that its existence is never confirmed.
+    missing_url = reverse(url_name, kwargs={key: 10**9 + 7 for key in kwargs})
+    allowed_roles = getattr(resolve(url).func, "office_roles", ()) or tuple(Role.values)
 
-    response = client.get(url)
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"], f"anonymous GET {url}"
+    response = client.post(url)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"], f"anonymous POST {url}"
 
     for role in (Role.CASEWORKER, Role.STAFF, Role.MP):
         intruder = client_for(MembershipFactory(office=other_office, role=role))
+        # A role that may not use the view at all is refused before any lookup (403 for any id);
+        # every other role must get 404.
+        expected = 404 if role in allowed_roles else 403
         for method in ("get", "post"):
             response = getattr(intruder, method)(url)
-            assert response.status_code == 404, f"{method.upper()} {url} as {role} of another office"
+            missing = getattr(intruder, method)(missing_url)
+            # A POST-only action may answer a GET with 405 before looking anything up.
+            acceptable = {expected, 405} if method == "get" else {expected}
+            assert response.status_code in acceptable, f"{method.upper()} {url} as {role} of another office"
+            assert missing.status_code == response.status_code, f"{method.upper()} {url}: differs from a missing id"
 
 
 @pytest.mark.parametrize("url_name", WITHOUT_ARGS)

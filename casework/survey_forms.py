@@ -1,0 +1,106 @@
+"""Forms for surveys and campaigns (kept apart from the casework forms module while both grow)."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+
+from casework.models import Campaign
+from casework.models.surveys import Survey
+from casework.surveys import Role
+
+
+class SurveyForm(forms.ModelForm):
+    class Meta:
+        model = Survey
+        fields = ["title", "description", "opened_on", "closed_on"]
+        widgets = {
+            "opened_on": forms.DateInput(attrs={"type": "date"}),
+            "closed_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, office, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.office = office
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", "Save survey"))
+
+    def clean_title(self):
+        title = self.cleaned_data["title"].strip()
+        if Survey.objects.for_office(self.office).filter(title__iexact=title).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("This office already has a survey with that title.")
+        return title
+
+    def clean(self):
+        cleaned = super().clean()
+        opened, closed = cleaned.get("opened_on"), cleaned.get("closed_on")
+        if opened and closed and closed < opened:
+            self.add_error("closed_on", "The survey cannot close before it opened.")
+        return cleaned
+
+
+class SurveyUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file of responses", help_text="One row per respondent, first row the column names."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("upload", "Upload and choose columns"))
+
+
+class ColumnMappingForm(forms.Form):
+    """One select per CSV column: what the column holds."""
+
+    def __init__(self, *args, headers: list[str], initial_mapping: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+        for index, header in enumerate(headers):
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                label=header, choices=Role.CHOICES, initial=initial_mapping.get(header, Role.IGNORE)
+            )
+
+    def mapping(self) -> dict[str, str]:
+        return {header: self.cleaned_data[f"column_{index}"] for index, header in enumerate(self.headers)}
+
+
+class FindingForm(forms.Form):
+    campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), label="Save to campaign")
+
+    def __init__(self, *args, office, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = Campaign.objects.for_office(office).filter(status=Campaign.Status.ACTIVE)
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = ["name", "description", "status"]
+
+    def __init__(self, *args, office, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.office = office
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", "Save campaign"))
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if Campaign.objects.for_office(self.office).filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("This office already has a campaign with that name.")
+        return name
+
+
+class CampaignCaseForm(forms.Form):
+    reference = forms.CharField(label="Case reference", help_text="For example MKS-2026-00123.", max_length=24)
+
+    def __init__(self, *args, cases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cases = cases
+
+    def clean_reference(self):
+        reference = self.cleaned_data["reference"].strip().upper()
+        case = self.cases.filter(reference=reference).first()
+        if case is None:
+            raise forms.ValidationError(f"No case {reference} in this office. Check the reference and try again.")
+        self.cleaned_data["case"] = case
+        return reference

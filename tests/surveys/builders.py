@@ -1,0 +1,40 @@
+from casework.models.surveys import SurveyUpload
+from casework.services import case_open
+from casework.surveys import ParsedFile, survey_import_commit
+from tests.isolation import builder
+from tests.surveys.factories import STORY_MAPPING, CampaignFactory, SurveyFactory, story_rows
+
+
+@builder("casework:survey-detail", "casework:survey-upload")
+def _survey(office):
+    return {"pk": SurveyFactory(office=office).pk}
+
+
+@builder("casework:survey-mapping")
+def _survey_upload(office):
+    survey = SurveyFactory(office=office)
+    upload = SurveyUpload.objects.create(office=office, survey=survey, original_name="x.csv", headers=[], file="x.csv")
+    return {"pk": survey.pk, "upload_pk": upload.pk}
+
+
+@builder("casework:survey-finding")
+def _survey_option(office):
+    survey = SurveyFactory(office=office)
+    rows = story_rows(count=3, crime=1, ward="")
+    parsed = ParsedFile(headers=list(rows[0]), rows=rows)
+    survey_import_commit(survey=survey, parsed=parsed, mapping={**STORY_MAPPING, "Ward": "ignore"})
+    option = survey.questions.get(kind="single").options.first()
+    return {"pk": survey.pk, "option_pk": option.pk}
+
+
+@builder("casework:campaign-detail", "casework:campaign-edit", "casework:campaign-case-add")
+def _campaign(office):
+    return {"pk": CampaignFactory(office=office).pk}
+
+
+@builder("casework:campaign-case-remove")
+def _campaign_case(office):
+    campaign = CampaignFactory(office=office)
+    case = case_open(office=office, by=None, constituents=[], summary="Knife crime near the station")
+    campaign.campaign_cases.create(office=office, case=case)
+    return {"pk": campaign.pk, "case_pk": case.pk}
