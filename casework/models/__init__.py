@@ -1,11 +1,11 @@
-from casework.models.campaigns import Campaign, CampaignCase
+from casework.models.campaigns import Campaign, CampaignCase, FollowUpAction, KeyFact, Meeting
 from casework.models.cases import Case, CaseConstituent, CaseReferenceCounter, Tag
 from casework.models.constituents import Constituent, ConstituentMerge, PostcodeWard
 from casework.models.contacts import Attachment, Contact
 from casework.models.imports import ImportBatch
 from casework.models.inbound import InboundMessage
-from casework.models.timeline import TimelineEntry
 from casework.models.surveys import Answer, Option, Question, Response, Survey, SurveyFinding, SurveyUpload
+from casework.models.timeline import TimelineEntry
 from casework.models.topics import Topic
 
 __all__ = [
@@ -24,6 +24,9 @@ __all__ = [
     "Tag",
     "TimelineEntry",
     "Topic",
+    "KeyFact",
+    "Meeting",
+    "FollowUpAction",
     "Survey",
     "Question",
     "Option",
