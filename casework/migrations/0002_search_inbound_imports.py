@@ -129,16 +129,16 @@ POSTGRES_FORWARD = [
     "CREATE INDEX contact_office_search ON casework_contact USING gin (office_id, search)",
     "CREATE INDEX case_office_search ON casework_case USING gin (office_id, search)",
     # Constituent search: case-insensitive prefix matches (Django's istartswith is
-    # UPPER(col::text) LIKE UPPER('x%')) and case-insensitive e-mail equality.
+    # UPPER(col::text) LIKE UPPER('x%')); e-mails are stored in lower case, so the plain
+    # (office, email) index serves them; postcodes are stored normalised, so a prefix
+    # (an outward code such as "MK9 ") needs a pattern index.
     "CREATE INDEX constituent_office_last_prefix ON casework_constituent (office_id, upper(last_name::text) text_pattern_ops)",
     "CREATE INDEX constituent_office_first_prefix ON casework_constituent (office_id, upper(first_name::text) text_pattern_ops)",
     "CREATE INDEX constituent_office_org_prefix ON casework_constituent (office_id, upper(organisation_name::text) text_pattern_ops)",
-    "CREATE INDEX constituent_office_email_ci ON casework_constituent (office_id, upper(email::text))",
     "CREATE INDEX constituent_office_postcode_prefix ON casework_constituent (office_id, (postcode::text) text_pattern_ops)",
 ]
 POSTGRES_BACKWARD = [
     "DROP INDEX IF EXISTS constituent_office_postcode_prefix",
-    "DROP INDEX IF EXISTS constituent_office_email_ci",
     "DROP INDEX IF EXISTS constituent_office_org_prefix",
     "DROP INDEX IF EXISTS constituent_office_first_prefix",
     "DROP INDEX IF EXISTS constituent_office_last_prefix",
