@@ -151,7 +151,9 @@ STORAGES = {
 }
 # Uploads are never under the static root and are served only by views that check the office.
 MEDIA_ROOT = config.path("MEDIA_ROOT", default=VAR_DIR / "media")
-MEDIA_URL = None
+# No URL route serves this prefix (uploads go through office-checking views). It is set at all
+# because Django's test live server cannot start with MEDIA_URL = None.
+MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
 FILE_UPLOAD_PERMISSIONS = 0o640
