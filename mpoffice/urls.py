@@ -12,7 +12,7 @@ urlpatterns = [
     path("system/status/", views.system_status, name="system-status"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("cases/", include("casework.urls")),
+    path("", include("casework.urls")),
     path("letters/", include("letters.urls")),
     path("admin/", admin.site.urls),
 ]

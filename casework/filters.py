@@ -1,0 +1,85 @@
+"""The case list's filters (django-filter). Every choice list is the office's own, so a
+filter can never name another office's topic, ward, tag or member."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from casework.models import Case, CaseConstituent, Tag, Topic
+from mpoffice.models import Ward
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=[("open_any", "Any open status"), *Case.Status.choices],
+        method="filter_status",
+        widget=forms.SelectMultiple(attrs={"size": 3}),
+    )
+    topic = django_filters.ModelChoiceFilter(queryset=Topic.objects.none(), method="filter_topic", empty_label="Any")
+    ward = django_filters.ModelChoiceFilter(queryset=Ward.objects.none(), method="filter_ward", empty_label="Any")
+    assignee = django_filters.ChoiceFilter(choices=(), method="filter_assignee", empty_label="Anyone")
+    tag = django_filters.ModelChoiceFilter(queryset=Tag.objects.none(), field_name="tags", empty_label="Any")
+    opened_from = django_filters.DateFilter(
+        field_name="opened_at", lookup_expr="date__gte", label="Opened from", widget=DATE
+    )
+    opened_to = django_filters.DateFilter(
+        field_name="opened_at", lookup_expr="date__lte", label="Opened to", widget=DATE
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Review overdue", widget=forms.CheckboxInput)
+    sort = django_filters.OrderingFilter(
+        fields=(("opened_at", "opened"), ("reference", "reference"), ("review_by", "review"), ("priority", "priority")),
+        field_labels={"opened": "Opened", "reference": "Reference", "review": "Review by", "priority": "Priority"},
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, membership, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        office = membership.office
+        self.filters["topic"].queryset = Topic.objects.for_office(office).select_related("parent")
+        self.filters["ward"].queryset = Ward.objects.for_office(office)
+        self.filters["tag"].queryset = Tag.objects.for_office(office)
+        from casework.selectors import office_members
+
+        self.filters["assignee"].extra["choices"] = [("me", "Me"), ("none", "Nobody")] + [
+            (str(m.user_id), m.user.get_full_name() or m.user.get_username()) for m in office_members(office=office)
+        ]
+        self.membership = membership
+
+    def filter_status(self, queryset, name, value):
+        if not value:
+            return queryset
+        statuses = set(value)
+        if "open_any" in statuses:
+            statuses.discard("open_any")
+            statuses.update(Case.OPEN_STATUSES)
+        return queryset.filter(status__in=statuses)
+
+    def filter_topic(self, queryset, name, topic):
+        # A top-level topic also finds the cases filed under its sub-topics.
+        return queryset.filter(Q(topic=topic) | Q(topic__parent=topic))
+
+    def filter_ward(self, queryset, name, ward):
+        # A case is in a ward when a constituent it concerns lives there (a subquery, so no duplicates).
+        concerned = CaseConstituent.objects.filter(office_id=ward.office_id, constituent__ward=ward)
+        return queryset.filter(pk__in=concerned.values("case_id"))
+
+    def filter_assignee(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(assignee_id=self.membership.user_id)
+        if value == "none":
+            return queryset.filter(assignee=None)
+        return queryset.filter(assignee_id=value)
+
+    def filter_overdue(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(status__in=Case.OPEN_STATUSES, review_by__lt=timezone.localdate())

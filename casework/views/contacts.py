@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from casework import services
+from casework.forms import ContactForm
+from casework.models import Contact
+from casework.selectors import attachments_for, office_members
+from casework.views import WRITERS, get_case, get_constituent, require_role
+from mpoffice.access import office_required
+
+
+def _contact_form(request, *, initial=None):
+    members = office_members(office=request.office)
+    users = type(request.user).objects.filter(pk__in=members.values("user_id")).order_by("first_name", "last_name")
+    return ContactForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        members=users,
+        max_bytes=settings.ATTACHMENT_MAX_BYTES,
+    )
+
+
+def _log_contact(request, *, constituent=None, case=None):
+    """The shared body of "log a contact" from a constituent's page or a case's page."""
+    require_role(request, *WRITERS)
+    channel = request.GET.get("channel", "")
+    initial = {"staff": request.user.pk, "channel": channel if channel in Contact.Channel.values else ""}
+    form = _contact_form(request, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_log(
+                office=request.office,
+                by=request.user,
+                constituent=constituent,
+                case=case,
+                attachments=form.cleaned_data["attachments"],
+                **{name: form.cleaned_data[name] for name in ContactForm._meta.fields},
+            )
+        except services.AttachmentRefused as refusal:
+            form.add_error("attachments", str(refusal))
+        else:
+            messages.success(request, "Contact logged.")
+            return redirect(case or constituent)
+    subject = case or constituent
+    return render(
+        request,
+        "casework/contact_form.html",
+        {
+            "title": f"Log a {'call' if channel == 'phone' else 'contact'}: {subject}",
+            "form": form,
+            "case": case,
+            "constituent": constituent,
+            "is_call": channel == "phone",
+        },
+    )
+
+
+@office_required()
+def contact_create_for_constituent(request, pk):
+    constituent = get_constituent(request, pk)
+    return _log_contact(request, constituent=constituent)
+
+
+@office_required()
+def contact_create_for_case(request, pk):
+    case = get_case(request, pk)
+    # The contact is with the case's (first) constituent, or the correspondent when they wrote.
+    constituent = case.correspondent or case.constituents.order_by("case_links__pk").first()
+    return _log_contact(request, constituent=constituent, case=case)
+
+
+@office_required()
+def attachment_download(request, pk):
+    """Attachments leave only through here: fetched through the member's scope and always sent
+    as a download with the type found from the content, so a browser never renders them."""
+    attachment = get_object_or_404(attachments_for(membership=request.membership), pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

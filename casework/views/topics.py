@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from casework import services
+from casework.forms import TopicForm
+from casework.models import Topic
+from casework.selectors import topics_for
+from casework.views import STAFF_ONLY, require_role
+from mpoffice.access import office_required
+from mpoffice.models import Role
+
+
+def _get_topic(request, pk) -> Topic:
+    return get_object_or_404(topics_for(membership=request.membership), pk=pk)
+
+
+@require_GET
+@office_required(Role.STAFF, Role.MP)
+def topic_list(request):
+    topics = list(topics_for(membership=request.membership).order_by("name"))
+    top_level = [topic for topic in topics if topic.parent_id is None]
+    children: dict[int, list[Topic]] = {}
+    for topic in topics:
+        if topic.parent_id:
+            children.setdefault(topic.parent_id, []).append(topic)
+    tree = [(topic, children.get(topic.pk, [])) for topic in top_level]
+    return render(
+        request,
+        "casework/topic_list.html",
+        {"title": "Topics", "tree": tree, "can_edit": request.membership.has_role(*STAFF_ONLY)},
+    )
+
+
+@office_required(*STAFF_ONLY)
+def topic_create(request):
+    form = TopicForm(request.POST or None, office=request.office, initial={"parent": request.GET.get("parent")})
+    if request.method == "POST" and form.is_valid():
+        topic = form.save(commit=False)
+        services.topic_save(topic=topic)
+        messages.success(request, f"Added the topic {topic}.")
+        return redirect(reverse("casework:topic-list"))
+    return render(request, "casework/topic_form.html", {"title": "New topic", "form": form})
+
+
+@office_required()
+def topic_edit(request, pk):
+    topic = _get_topic(request, pk)
+    require_role(request, *STAFF_ONLY)
+    form = TopicForm(request.POST or None, instance=topic, office=request.office)
+    if request.method == "POST" and form.is_valid():
+        services.topic_save(topic=form.save(commit=False))
+        messages.success(request, f"Saved the topic {topic}.")
+        return redirect(reverse("casework:topic-list"))
+    return render(request, "casework/topic_form.html", {"title": f"Edit topic {topic}", "form": form, "topic": topic})
+
+
+@require_POST
+@office_required()
+def topic_set_active(request, pk):
+    topic = _get_topic(request, pk)
+    require_role(request, *STAFF_ONLY)
+    active = request.POST.get("active") == "1"
+    services.topic_set_active(topic=topic, active=active)
+    messages.success(request, f"{topic} is {'active' if active else 'deactivated: new cases can no longer use it'}.")
+    return redirect(reverse("casework:topic-list"))
