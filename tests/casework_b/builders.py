@@ -1,0 +1,18 @@
+from tests.casework_b.factories import import_batch, inbound_message
+from tests.isolation import builder
+
+
+@builder(
+    "casework:inbound-detail",
+    "casework:inbound-original",
+    "casework:inbound-attach",
+    "casework:inbound-open-case",
+    "casework:inbound-dismiss",
+)
+def _inbound_message(office):
+    return {"pk": inbound_message(office).pk}
+
+
+@builder("casework:import-detail", "casework:import-progress", "casework:import-confirm", "casework:import-cancel")
+def _import_batch(office):
+    return {"pk": import_batch(office).pk}
