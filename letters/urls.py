@@ -1,3 +1,34 @@
+from django.urls import path
+
+from letters import views
+
 app_name = "letters"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.letter_list, name="list"),
+    path("new/", views.letter_create, name="create"),
+    path("<int:pk>/", views.letter_detail, name="detail"),
+    path("<int:pk>/edit/", views.letter_edit, name="edit"),
+    path("<int:pk>/submit/", views.letter_submit, name="submit"),
+    path("<int:pk>/cosign/", views.letter_cosign, name="cosign"),
+    path("<int:pk>/approve/", views.letter_approve, name="approve"),
+    path("<int:pk>/return/", views.letter_return, name="return"),
+    path("<int:pk>/send/", views.letter_send, name="send"),
+    path("<int:pk>/close/", views.letter_close, name="close"),
+    path("<int:pk>/publish/", views.letter_publish, name="publish"),
+    path("<int:pk>/preview/", views.letter_preview, name="preview"),
+    path("<int:pk>/letter.pdf", views.letter_pdf_view, name="pdf"),
+    path("<int:pk>/replies/new/", views.reply_create, name="reply-create"),
+    path("replies/", views.replies_report, name="replies"),
+    path("replies/<int:pk>/document/", views.reply_document, name="reply-document"),
+    path("replies/<int:pk>/forward/", views.reply_forward, name="reply-forward"),
+    path("organisations/", views.organisation_list, name="organisation-list"),
+    path("organisations/new/", views.organisation_create, name="organisation-create"),
+    path("organisations/<int:pk>/", views.organisation_detail, name="organisation-detail"),
+    path("organisations/<int:pk>/edit/", views.organisation_edit, name="organisation-edit"),
+    path("organisations/<int:pk>/posts/new/", views.post_create, name="post-create"),
+    path("organisations/<int:pk>/holders/new/", views.holder_create, name="holder-create"),
+    path("templates/", views.template_list, name="template-list"),
+    path("templates/new/", views.template_create, name="template-create"),
+    path("templates/<int:pk>/", views.template_edit, name="template-edit"),
+]

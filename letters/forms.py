@@ -1,0 +1,222 @@
+"""Forms of the letters app: they validate input; the services do the saving."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils import timezone
+
+from casework.models import Campaign
+from casework.selectors import cases_for
+from letters import merge
+from letters.models import Letter, LetterTemplate, Organisation, Post, PostHolder, Reply
+from letters.selectors import posts_for, templates_for
+from letters.services import reply_document_check
+from mpoffice.models import Membership, Office
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _merge_clean(value: str) -> str:
+    problems = merge.template_problems(value)
+    if problems:
+        raise forms.ValidationError(problems)
+    return value
+
+
+class LetterForm(forms.Form):
+    subject = forms.CharField(max_length=300)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 18}),
+        help_text=f"Plain text; a blank line starts a new paragraph. Merge fields: {merge.allowed_fields_text()}.",
+    )
+    recipient_kind = forms.ChoiceField(
+        label="To", choices=Letter.RecipientKind.choices, widget=forms.RadioSelect, initial=Letter.RecipientKind.POST
+    )
+    recipient_post = forms.ModelChoiceField(label="Post", queryset=Post.objects.none(), required=False)
+    case_references = forms.CharField(
+        label="About cases",
+        required=False,
+        help_text="Case references separated by commas or spaces, e.g. MKS-2026-00123.",
+    )
+    campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, membership: Membership, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.membership = membership
+        self.fields["recipient_post"].queryset = posts_for(membership=membership)
+        self.fields["campaign"].queryset = Campaign.objects.for_office(membership.office)
+
+    def clean_subject(self) -> str:
+        return _merge_clean(self.cleaned_data["subject"])
+
+    def clean_body(self) -> str:
+        return _merge_clean(self.cleaned_data["body"])
+
+    def clean_case_references(self):
+        raw = self.cleaned_data["case_references"]
+        references = [ref.upper() for ref in re.split(r"[\s,;]+", raw) if ref]
+        if not references:
+            return []
+        found = {case.reference: case for case in cases_for(membership=self.membership).filter(reference__in=references)}
+        missing = [ref for ref in references if ref not in found]
+        if missing:
+            raise forms.ValidationError(
+                f"No case of this office has the reference {', '.join(missing)}. Check the reference on the case page."
+            )
+        return [found[ref] for ref in dict.fromkeys(references)]
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("recipient_kind")
+        if kind == Letter.RecipientKind.POST and not data.get("recipient_post"):
+            self.add_error("recipient_post", "Choose the post the letter is to.")
+        if kind == Letter.RecipientKind.CONSTITUENT:
+            cases = data.get("case_references") or []
+            person = None
+            if cases:
+                case = cases[0]
+                person = case.correspondent or case.constituents.first()
+            if person is None:
+                self.add_error(
+                    "case_references", "A letter to a constituent needs a case: give the reference of their case."
+                )
+            data["recipient_constituent"] = person
+        else:
+            data["recipient_constituent"] = None
+        return data
+
+
+class NewLetterForm(LetterForm):
+    template = forms.ModelChoiceField(
+        queryset=LetterTemplate.objects.none(),
+        required=False,
+        help_text="Start from a template (its text replaces the body above), or leave empty to write from scratch.",
+    )
+    field_order = ["template", "subject", "body"]
+
+    def __init__(self, *args, membership: Membership, **kwargs) -> None:
+        super().__init__(*args, membership=membership, **kwargs)
+        self.fields["template"].queryset = templates_for(membership=membership)
+        self.fields["subject"].required = False
+        self.fields["body"].required = False
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("template"):
+            for name in ("subject", "body"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, f"Write the {name}, or choose a template.")
+        return data
+
+
+class CosignForm(forms.Form):
+    office = forms.ModelChoiceField(label="Co-signing office", queryset=Office.objects.none())
+
+    def __init__(self, *args, office: Office, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["office"].queryset = Office.objects.exclude(pk=office.pk).order_by("name")
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="What should change", widget=forms.Textarea(attrs={"rows": 4}), help_text="The drafter sees this."
+    )
+
+
+class SendForm(forms.Form):
+    channel = forms.ChoiceField(label="Send by", choices=Letter.Channel.choices, widget=forms.RadioSelect)
+    sent_on = forms.DateField(label="Date sent", widget=DATE_INPUT, initial=timezone.localdate)
+
+    def clean_sent_on(self):
+        sent_on = self.cleaned_data["sent_on"]
+        if sent_on > timezone.localdate():
+            raise forms.ValidationError("A letter cannot be sent in the future: use today's date or earlier.")
+        return sent_on
+
+
+class CloseForm(forms.Form):
+    comment = forms.CharField(label="Why close it", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReplyForm(forms.ModelForm):
+    document = forms.FileField(
+        required=False, help_text="The reply itself: PDF, Word, an image of a scanned letter, or an e-mail (.eml)."
+    )
+
+    class Meta:
+        model = Reply
+        fields = ["received_on", "from_name", "summary", "outcome"]
+        widgets = {"received_on": DATE_INPUT, "summary": forms.Textarea(attrs={"rows": 5})}
+
+    def clean_received_on(self):
+        received_on = self.cleaned_data["received_on"]
+        if received_on > timezone.localdate():
+            raise forms.ValidationError("A reply cannot be received in the future.")
+        return received_on
+
+    def clean_document(self):
+        document = self.cleaned_data.get("document")
+        if document:
+            reply_document_check(document)
+        return document
+
+
+class ForwardForm(forms.Form):
+    template = forms.ModelChoiceField(
+        label="Covering letter template", queryset=LetterTemplate.objects.none(),
+        help_text="Each constituent gets their own covering letter from this template.",
+    )
+
+    def __init__(self, *args, membership: Membership, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates_for(membership=membership)
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = LetterTemplate
+        fields = ["name", "subject", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 16})}
+        help_texts = {"body": f"Plain text. Merge fields: {merge.allowed_fields_text()}."}
+
+    def clean_subject(self):
+        return _merge_clean(self.cleaned_data["subject"])
+
+    def clean_body(self):
+        return _merge_clean(self.cleaned_data["body"])
+
+
+class OrganisationForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["name", "address", "email", "reply_target_working_days", "notes"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 4}), "notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class PostForm(forms.ModelForm):
+    class Meta:
+        model = Post
+        fields = ["title", "salutation"]
+
+
+class PostHolderForm(forms.ModelForm):
+    post = forms.ModelChoiceField(queryset=Post.objects.none())
+
+    class Meta:
+        model = PostHolder
+        fields = ["post", "name", "started_on", "ended_on"]
+        widgets = {"started_on": DATE_INPUT, "ended_on": DATE_INPUT}
+
+    def __init__(self, *args, organisation: Organisation, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["post"].queryset = organisation.posts.all()
+
+    def clean(self):
+        data = super().clean()
+        started, ended = data.get("started_on"), data.get("ended_on")
+        if started and ended and ended < started:
+            self.add_error("ended_on", "The end date must be on or after the start date.")
+        return data

@@ -1,0 +1,143 @@
+"""A letter as the recipient sees it: the HTML preview and the A4 PDF on the office letterhead.
+
+Both come from one view model (``letter_document``) and one Django template of ours; the
+letter's own text only ever passes through the safe merge renderer (``letters.merge``) and
+is then escaped by the template like any other value. WeasyPrint fetches nothing: every
+style is inline and the URL fetcher refuses all URLs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.template.loader import render_to_string
+from django.utils.dateformat import format as date_format
+
+from letters import merge
+from letters.models import Letter
+
+
+@dataclass
+class LetterDocument:
+    office_name: str
+    office_constituency: str
+    letterhead_lines: list[str]
+    office_email: str
+    date_text: str
+    reference: str
+    recipient_lines: list[str]
+    salutation: str
+    subject: str
+    paragraphs: list[list[str]]
+    signatories: list[tuple[str, str]]
+    enclosure: str = ""
+    case_references: list[str] = field(default_factory=list)
+
+
+def uk_date(day: date) -> str:
+    return date_format(day, "j F Y")
+
+
+def _first_constituent(letter: Letter):
+    if letter.recipient_constituent_id:
+        return letter.recipient_constituent
+    for link in letter.letter_cases.all():
+        constituents = list(link.case.constituents.all())
+        if constituents:
+            return constituents[0]
+    return None
+
+
+def recipient_details(letter: Letter, day: date) -> dict:
+    """Name, post, organisation, postal address lines and e-mail of the recipient on ``day``."""
+    if letter.recipient_kind == Letter.RecipientKind.CONSTITUENT:
+        person = letter.recipient_constituent
+        if person is None:
+            return {"name": "", "post": "", "organisation": "", "address_lines": [], "email": "", "salutation": ""}
+        return {
+            "name": person.display_name,
+            "post": "",
+            "organisation": "",
+            "address_lines": person.address_lines,
+            "email": person.email,
+            "salutation": person.salutation,
+        }
+    post = letter.recipient_post
+    if post is None:
+        return {"name": "", "post": "", "organisation": "", "address_lines": [], "email": "", "salutation": ""}
+    holder = post.holder_on(day)
+    holder_name = holder.name if holder else ""
+    return {
+        "name": holder_name,
+        "post": post.title,
+        "organisation": post.organisation.name,
+        "address_lines": post.organisation.address_lines,
+        "email": post.organisation.email,
+        "salutation": post.salutation or (f"Dear {holder_name}" if holder_name else "Dear Sir or Madam"),
+    }
+
+
+def merge_values(letter: Letter, day: date, recipient: dict) -> dict[str, str]:
+    constituent = _first_constituent(letter)
+    first_link = next(iter(letter.letter_cases.all()), None)
+    return {
+        "constituent_name": constituent.display_name if constituent else "",
+        "constituent_address": "\n".join(constituent.address_lines) if constituent else "",
+        "salutation": recipient["salutation"],
+        "case_reference": first_link.case.reference if first_link else "",
+        "mp_name": letter.office.mp_name,
+        "constituency": letter.office.constituency,
+        "date": uk_date(day),
+        "recipient_name": recipient["name"],
+        "recipient_post": recipient["post"],
+        "letter_reference": letter.reference,
+    }
+
+
+def _paragraphs(text: str) -> list[list[str]]:
+    blocks = [block.strip("\n") for block in text.replace("\r\n", "\n").split("\n\n")]
+    return [block.split("\n") for block in blocks if block.strip()]
+
+
+def letter_document(letter: Letter, day: date | None = None) -> LetterDocument:
+    """Everything printed on the letter, as of ``day`` (the sent date, or today for a draft)."""
+    day = day or letter.letter_date
+    snapshot = letter.recipient_snapshot if letter.sent_on else None
+    recipient = snapshot or recipient_details(letter, day)
+    values = merge_values(letter, day, recipient)
+    recipient_lines = [
+        line for line in [recipient["name"], recipient["post"], recipient["organisation"], *recipient["address_lines"]]
+        if line
+    ]
+    enclosure = ""
+    if letter.encloses_reply_id:
+        enclosure = f"Enclosure: reply from {letter.encloses_reply.from_name}"
+    return LetterDocument(
+        office_name=f"{letter.office.mp_name} MP",
+        office_constituency=letter.office.constituency,
+        letterhead_lines=[line for line in letter.office.letterhead_address.splitlines() if line.strip()],
+        office_email=letter.office.email,
+        date_text=uk_date(day),
+        reference=letter.reference,
+        recipient_lines=recipient_lines,
+        salutation=recipient["salutation"],
+        subject=merge.render(letter.subject, values),
+        paragraphs=_paragraphs(merge.render(letter.body, values)),
+        signatories=[(s.signer_name, s.constituency) for s in letter.signatories.all()],
+        enclosure=enclosure,
+    )
+
+
+def letter_html(letter: Letter, day: date | None = None) -> str:
+    return render_to_string("letters/pdf/letter.html", {"doc": letter_document(letter, day)})
+
+
+def _refuse_urls(url: str, *args, **kwargs):
+    raise ValueError(f"Letters load nothing from outside: {url[:80]}")
+
+
+def letter_pdf(letter: Letter, day: date | None = None) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=letter_html(letter, day), url_fetcher=_refuse_urls).write_pdf()

@@ -1,0 +1,562 @@
+"""Thin function views: fetch through the member's scope (404 for anyone else), check the
+role (403), call a service, render or redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from letters import selectors, services
+from letters.forms import (
+    CloseForm,
+    CosignForm,
+    ForwardForm,
+    LetterForm,
+    NewLetterForm,
+    OrganisationForm,
+    PostForm,
+    PostHolderForm,
+    ReplyForm,
+    ReturnForm,
+    SendForm,
+    TemplateForm,
+)
+from letters.models import Letter, LetterTemplate, Organisation, Status
+from letters.pdf import letter_html, letter_pdf
+from mpoffice.access import office_required
+from mpoffice.models import Role
+
+DRAFTERS = (Role.CASEWORKER, Role.STAFF)
+
+
+def _require(request, *roles: str, action: str) -> None:
+    if not request.membership.has_role(*roles):
+        raise PermissionDenied(f"Your role in this office does not allow you to {action}.")
+
+
+def _letter(request, pk: int) -> Letter:
+    """A letter the member may read: their office's, or one their MP co-signs."""
+    return get_object_or_404(selectors.letter_detail_queryset(membership=request.membership), pk=pk)
+
+
+def _own_letter(request, pk: int) -> Letter:
+    """A letter drafted in the member's office (co-signers may read it, not act on it)."""
+    letter = _letter(request, pk)
+    if letter.office_id != request.office.pk:
+        raise PermissionDenied("Only the office that drafted this letter can do that.")
+    return letter
+
+
+def _get_only(request):
+    """Reading views answer GET only, checked after the object is found (so that another
+    office's object is a 404 whatever the method)."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
+    return None
+
+
+def _errors_to_messages(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+# --- letters --------------------------------------------------------------------------------
+
+
+@require_GET
+@office_required()
+def letter_list(request):
+    status = request.GET.get("status", "")
+    if status not in Status.values:
+        status = ""
+    letters = selectors.letter_list(membership=request.membership, status=status)
+    page = Paginator(letters, 25).get_page(request.GET.get("page"))
+    waiting = None
+    if request.membership.is_mp:
+        waiting = selectors.letters_waiting_for_mp(membership=request.membership).count()
+    return render(
+        request,
+        "letters/letter_list.html",
+        {"title": "Letters", "page": page, "status": status, "statuses": Status.choices, "waiting_for_me": waiting},
+    )
+
+
+@office_required()
+def letter_create(request):
+    _require(request, *DRAFTERS, action="draft letters")
+    membership = request.membership
+    if request.method == "POST":
+        form = NewLetterForm(request.POST, membership=membership)
+        if form.is_valid():
+            data = form.cleaned_data
+            kwargs = {
+                "office": request.office,
+                "by": request.user,
+                "recipient_kind": data["recipient_kind"],
+                "recipient_post": data["recipient_post"],
+                "recipient_constituent": data["recipient_constituent"],
+                "cases": data["case_references"],
+                "campaign": data["campaign"],
+            }
+            try:
+                if data["template"]:
+                    letter = services.letter_from_template(template=data["template"], subject=data["subject"], **kwargs)
+                else:
+                    letter = services.letter_create(subject=data["subject"], body=data["body"], **kwargs)
+            except ValidationError as error:
+                _errors_to_messages(request, error)
+            else:
+                messages.success(request, f"Draft {letter.reference} saved.")
+                return redirect(letter)
+    else:
+        initial = {"case_references": request.GET.get("case", "")[:200]}
+        form = NewLetterForm(initial=initial, membership=membership)
+    return render(request, "letters/letter_form.html", {"title": "New letter", "form": form})
+
+
+@office_required()
+def letter_detail(request, pk: int):
+    letter = _letter(request, pk)
+    if not_allowed := _get_only(request):
+        return not_allowed
+    membership = request.membership
+    own = letter.office_id == request.office.pk
+    signatories = list(letter.signatories.all())
+    my_signature = next((s for s in signatories if s.office_id == request.office.pk), None)
+    context = {
+        "title": f"Letter {letter.reference}",
+        "letter": letter,
+        "own": own,
+        "signatories": signatories,
+        "my_signature": my_signature,
+        "cases": list(selectors.letter_cases_visible(letter=letter, membership=membership)),
+        "transitions": list(letter.transitions.all()),
+        "replies": list(letter.replies.all()) if own else [],
+        "can_draft": own and membership.has_role(*DRAFTERS),
+        "can_send": own and membership.has_role(Role.STAFF),
+        "can_approve": (
+            membership.is_mp
+            and my_signature is not None
+            and letter.status == Status.AWAITING_APPROVAL
+            and my_signature.state == my_signature.State.PENDING
+        ),
+        "cosign_form": CosignForm(office=request.office) if own and membership.has_role(Role.STAFF) else None,
+        "return_form": ReturnForm(),
+        "close_form": CloseForm(),
+        "overdue": letter.is_reply_overdue(),
+    }
+    return render(request, "letters/letter_detail.html", context)
+
+
+@office_required()
+def letter_edit(request, pk: int):
+    letter = _own_letter(request, pk)
+    _require(request, *DRAFTERS, action="edit letters")
+    if not letter.is_editable:
+        messages.error(request, f"This letter is {letter.get_status_display().lower()}: its text can no longer change.")
+        return redirect(letter)
+    membership = request.membership
+    if request.method == "POST":
+        form = LetterForm(request.POST, membership=membership)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.letter_edit(
+                    letter=letter,
+                    by=request.user,
+                    expected_version=data["version"] or 0,
+                    subject=data["subject"],
+                    body=data["body"],
+                    recipient_kind=data["recipient_kind"],
+                    recipient_post=data["recipient_post"],
+                    recipient_constituent=data["recipient_constituent"],
+                    campaign=data["campaign"],
+                    cases=data["case_references"],
+                )
+            except services.LetterConflict as conflict:
+                # Keep what they typed on screen; the form's version stays the old one, so a
+                # blind second submit is refused again until they reload.
+                form.add_error(None, str(conflict))
+                return render(
+                    request, "letters/letter_form.html",
+                    {"title": f"Edit {letter.reference}", "form": form, "letter": letter, "conflict": True},
+                    status=409,
+                )
+            except services.LetterError as error:
+                messages.error(request, str(error))
+                return redirect(letter)
+            else:
+                messages.success(request, "Letter saved.")
+                return redirect(letter)
+    else:
+        cases = selectors.letter_cases_visible(letter=letter, membership=membership)
+        form = LetterForm(
+            initial={
+                "subject": letter.subject,
+                "body": letter.body,
+                "recipient_kind": letter.recipient_kind,
+                "recipient_post": letter.recipient_post_id,
+                "campaign": letter.campaign_id,
+                "case_references": ", ".join(case.reference for case in cases),
+                "version": letter.version,
+            },
+            membership=membership,
+        )
+    warning = ""
+    if letter.status in (Status.APPROVED, Status.AWAITING_APPROVAL):
+        warning = "Saving a change puts this letter back to draft and clears the MPs' approvals."
+    return render(
+        request, "letters/letter_form.html",
+        {"title": f"Edit {letter.reference}", "form": form, "letter": letter, "warning": warning},
+    )
+
+
+def _action(request, pk: int, *, roles: tuple[str, ...], action: str, own: bool = True):
+    letter = _own_letter(request, pk) if own else _letter(request, pk)
+    _require(request, *roles, action=action)
+    return letter
+
+
+@office_required()
+def letter_submit(request, pk: int):
+    letter = _action(request, pk, roles=DRAFTERS, action="submit letters for approval")
+    if request.method != "POST":
+        return redirect(letter)
+    try:
+        services.letter_submit(letter=letter, by=request.user)
+        messages.success(request, "Sent to the MP for approval.")
+    except services.LetterError as error:
+        messages.error(request, str(error))
+    return redirect(letter)
+
+
+@office_required()
+def letter_cosign(request, pk: int):
+    letter = _action(request, pk, roles=(Role.STAFF,), action="invite a co-signing MP")
+    if request.method != "POST":
+        return redirect(letter)
+    form = CosignForm(request.POST, office=request.office)
+    if not form.is_valid():
+        messages.error(request, "Choose the office whose MP should co-sign.")
+        return redirect(letter)
+    try:
+        signatory = services.letter_invite_cosigner(letter=letter, by=request.user, office=form.cleaned_data["office"])
+        messages.success(request, f"{signatory.signer_name} MP will co-sign; their office now sees this letter.")
+    except services.LetterError as error:
+        messages.error(request, str(error))
+    return redirect(letter)
+
+
+@office_required()
+def letter_approve(request, pk: int):
+    letter = _action(request, pk, roles=(Role.MP,), action="approve letters", own=False)
+    if request.method != "POST":
+        return redirect(letter)
+    try:
+        letter = services.letter_approve(letter=letter, by=request.membership)
+        if letter.status == Status.APPROVED:
+            messages.success(request, "Approved. The office can now send it.")
+        else:
+            messages.success(request, "Your approval is recorded; the letter waits for the other signatories.")
+    except services.LetterError as error:
+        messages.error(request, str(error))
+    return redirect(letter)
+
+
+@office_required()
+def letter_return(request, pk: int):
+    letter = _action(request, pk, roles=(Role.MP,), action="return letters", own=False)
+    if request.method != "POST":
+        return redirect(letter)
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            services.letter_return(letter=letter, by=request.membership, comment=form.cleaned_data["comment"])
+            messages.success(request, "Returned to the drafter with your comments.")
+        except services.LetterError as error:
+            messages.error(request, str(error))
+    else:
+        messages.error(request, "Say what should change before returning the letter.")
+    return redirect(letter)
+
+
+@office_required()
+def letter_send(request, pk: int):
+    letter = _action(request, pk, roles=(Role.STAFF,), action="send letters")
+    if letter.status != Status.APPROVED:
+        messages.error(request, letter.transition_refusal(Status.SENT))
+        return redirect(letter)
+    form = SendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.letter_send(
+                letter=letter, by=request.user, channel=form.cleaned_data["channel"], sent_on=form.cleaned_data["sent_on"]
+            )
+        except services.LetterError as error:
+            form.add_error("channel", str(error))
+        else:
+            how = "e-mailed" if form.cleaned_data["channel"] == Letter.Channel.EMAIL else "marked as posted"
+            messages.success(request, f"Letter {letter.reference} {how}; it is on the timeline of each linked case.")
+            return redirect(letter)
+    return render(request, "letters/letter_send.html", {"title": f"Send {letter.reference}", "letter": letter, "form": form})
+
+
+@office_required()
+def letter_close(request, pk: int):
+    letter = _action(request, pk, roles=(Role.STAFF, Role.CASEWORKER), action="close letters")
+    if request.method != "POST":
+        return redirect(letter)
+    form = CloseForm(request.POST)
+    form.is_valid()
+    try:
+        services.letter_close(letter=letter, by=request.user, comment=form.cleaned_data.get("comment", ""))
+        messages.success(request, "Letter closed.")
+    except services.LetterError as error:
+        messages.error(request, str(error))
+    return redirect(letter)
+
+
+@office_required()
+def letter_publish(request, pk: int):
+    letter = _action(request, pk, roles=(Role.STAFF,), action="publish letters")
+    if request.method != "POST":
+        return redirect(letter)
+    try:
+        services.letter_publish(letter=letter, by=request.user)
+        messages.success(request, "Marked as published (an open letter).")
+    except services.LetterError as error:
+        messages.error(request, str(error))
+    return redirect(letter)
+
+
+@office_required()
+def letter_preview(request, pk: int):
+    letter = _letter(request, pk)
+    if not_allowed := _get_only(request):
+        return not_allowed
+    return HttpResponse(letter_html(letter))
+
+
+@office_required()
+def letter_pdf_view(request, pk: int):
+    letter = _letter(request, pk)
+    if not_allowed := _get_only(request):
+        return not_allowed
+    filename = f"{letter.reference}.pdf"
+    if letter.pdf:
+        # The exact PDF that was sent: never rendered again.
+        return FileResponse(letter.pdf.open("rb"), content_type="application/pdf", filename=filename)
+    response = HttpResponse(letter_pdf(letter), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# --- replies --------------------------------------------------------------------------------
+
+
+@office_required()
+def reply_create(request, pk: int):
+    letter = _action(request, pk, roles=DRAFTERS, action="record replies")
+    if letter.status not in (Status.SENT, Status.REPLY_RECEIVED):
+        messages.error(request, "A reply can be recorded only for a letter that has been sent.")
+        return redirect(letter)
+    holder = (letter.recipient_snapshot or {}).get("name", "")
+    form = ReplyForm(request.POST or None, request.FILES or None, initial={
+        "received_on": timezone.localdate(), "from_name": holder,
+    })
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.reply_record(
+                letter=letter, by=request.user, received_on=data["received_on"], from_name=data["from_name"],
+                summary=data["summary"], outcome=data["outcome"], document=data.get("document"),
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+        except services.LetterError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Reply recorded on the letter and on each linked case.")
+            return redirect(letter)
+    return render(request, "letters/reply_form.html", {"title": f"Record a reply to {letter.reference}", "letter": letter, "form": form})
+
+
+@office_required()
+def reply_document(request, pk: int):
+    reply = get_object_or_404(selectors.replies_for(membership=request.membership).exclude(document=""), pk=pk)
+    if not_allowed := _get_only(request):
+        return not_allowed
+    return FileResponse(
+        reply.document.open("rb"), content_type=reply.document_type or "application/octet-stream",
+        as_attachment=True, filename=reply.document_name or "reply",
+    )
+
+
+@office_required()
+def reply_forward(request, pk: int):
+    reply = get_object_or_404(selectors.replies_for(membership=request.membership), pk=pk)
+    _require(request, *DRAFTERS, action="forward replies")
+    form = ForwardForm(request.POST or None, membership=request.membership)
+    if request.method == "POST" and form.is_valid():
+        try:
+            covering = services.reply_forward(reply=reply, by=request.user, template=form.cleaned_data["template"])
+        except services.LetterError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                f"{len(covering)} covering letter{'s' if len(covering) != 1 else ''} drafted and sent to the MP for "
+                "approval, each with the reply enclosed and recorded on its case.",
+            )
+            return redirect(reply.letter)
+    return render(request, "letters/reply_forward.html", {"title": "Forward a reply", "reply": reply, "form": form})
+
+
+@require_GET
+@office_required()
+def replies_report(request):
+    membership = request.membership
+    today = timezone.localdate()
+    awaiting = Paginator(selectors.replies_awaiting(membership=membership), 50).get_page(request.GET.get("page"))
+    return render(request, "letters/replies_report.html", {
+        "title": "Replies due",
+        "today": today,
+        "awaiting": awaiting,
+        "overdue_count": selectors.replies_overdue(membership=membership, today=today).count(),
+        "times": list(selectors.reply_times_by_organisation(membership=membership)),
+    })
+
+
+# --- address book ---------------------------------------------------------------------------
+
+
+@require_GET
+@office_required()
+def organisation_list(request):
+    organisations = selectors.organisations_for(membership=request.membership).prefetch_related("posts")
+    page = Paginator(organisations, 50).get_page(request.GET.get("page"))
+    return render(request, "letters/organisation_list.html", {"title": "Organisations", "page": page})
+
+
+def _organisation_form(request, organisation: Organisation | None):
+    _require(request, Role.STAFF, action="edit the address book")
+    form = OrganisationForm(request.POST or None, instance=organisation)
+    if request.method == "POST" and form.is_valid():
+        form.instance.office = request.office
+        try:
+            organisation = form.save()
+        except IntegrityError:
+            form.add_error("name", "This office already has an organisation with that name.")
+        else:
+            messages.success(request, f"{organisation.name} saved.")
+            return redirect(organisation)
+    title = f"Edit {organisation.name}" if organisation else "New organisation"
+    return render(request, "letters/simple_form.html", {"title": title, "form": form, "back": organisation})
+
+
+@office_required()
+def organisation_create(request):
+    return _organisation_form(request, None)
+
+
+@office_required()
+def organisation_edit(request, pk: int):
+    organisation = get_object_or_404(selectors.organisations_for(membership=request.membership), pk=pk)
+    return _organisation_form(request, organisation)
+
+
+@office_required()
+def organisation_detail(request, pk: int):
+    organisation = get_object_or_404(selectors.organisations_for(membership=request.membership), pk=pk)
+    if not_allowed := _get_only(request):
+        return not_allowed
+    posts = organisation.posts.prefetch_related("holders")
+    today = timezone.localdate()
+    return render(request, "letters/organisation_detail.html", {
+        "title": organisation.name, "organisation": organisation, "posts": posts, "today": today,
+        "is_staff": request.membership.has_role(Role.STAFF),
+    })
+
+
+@office_required()
+def post_create(request, pk: int):
+    organisation = get_object_or_404(selectors.organisations_for(membership=request.membership), pk=pk)
+    _require(request, Role.STAFF, action="edit the address book")
+    form = PostForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.instance.office = request.office
+        form.instance.organisation = organisation
+        try:
+            form.save()
+        except IntegrityError:
+            form.add_error("title", "This organisation already has a post with that title.")
+        else:
+            messages.success(request, "Post added. Now add who holds it.")
+            return redirect(organisation)
+    return render(request, "letters/simple_form.html", {"title": f"New post at {organisation.name}", "form": form, "back": organisation})
+
+
+@office_required()
+def holder_create(request, pk: int):
+    organisation = get_object_or_404(selectors.organisations_for(membership=request.membership), pk=pk)
+    _require(request, Role.STAFF, action="edit the address book")
+    form = PostHolderForm(request.POST or None, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        form.instance.office = request.office
+        form.save()
+        messages.success(request, "Post-holder added.")
+        return redirect(organisation)
+    return render(request, "letters/simple_form.html", {"title": f"New post-holder at {organisation.name}", "form": form, "back": organisation})
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+@require_GET
+@office_required()
+def template_list(request):
+    templates = selectors.templates_for(membership=request.membership)
+    return render(request, "letters/template_list.html", {
+        "title": "Letter templates", "templates": templates, "is_staff": request.membership.has_role(Role.STAFF),
+    })
+
+
+def _template_form(request, template: LetterTemplate | None):
+    _require(request, Role.STAFF, action="edit letter templates")
+    form = TemplateForm(request.POST or None, instance=template)
+    if request.method == "POST" and form.is_valid():
+        form.instance.office = request.office
+        if template is None:
+            form.instance.created_by = request.user
+        try:
+            template = form.save()
+        except IntegrityError:
+            form.add_error("name", "This office already has a template with that name.")
+        else:
+            messages.success(request, f"Template “{template.name}” saved.")
+            return redirect("letters:template-list")
+    from letters.merge import MERGE_FIELDS
+
+    title = f"Edit template {template.name}" if template else "New letter template"
+    return render(request, "letters/template_form.html", {"title": title, "form": form, "fields": MERGE_FIELDS})
+
+
+@office_required()
+def template_create(request):
+    return _template_form(request, None)
+
+
+@office_required()
+def template_edit(request, pk: int):
+    template = get_object_or_404(selectors.templates_for(membership=request.membership), pk=pk)
+    return _template_form(request, template)
