@@ -32,7 +32,7 @@ class Config:
     def _raw(self, name: str) -> str | None:
         value = os.environ.get(name)
         file_name = os.environ.get(f"{name}_FILE")
-        if value is None and file_name:
+        if not value and file_name:  # an empty NAME= (as in an env file) does not hide NAME_FILE
             try:
                 value = Path(file_name).read_text().strip()
             except OSError as exc:

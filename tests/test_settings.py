@@ -6,6 +6,7 @@ are read once at start-up and a bad value must stop that start-up with one reada
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -137,12 +138,48 @@ def test_a_bad_value_stops_start_up_with_one_line_naming_the_variable(env, varia
     assert result.stdout == ""
 
 
-def test_secrets_can_come_from_files(tmp_path):
+@pytest.mark.parametrize("secret_key_value", [None, ""], ids=["unset", "empty-in-env-file"])
+def test_secrets_can_come_from_files(tmp_path, secret_key_value):
     secret_file = tmp_path / "secret_key"
     secret_file.write_text(GOOD_SECRET + "\n")
     env = {**PRODUCTION, "SECRET_KEY_FILE": str(secret_file)}
     del env["SECRET_KEY"]
+    if secret_key_value is not None:
+        env["SECRET_KEY"] = secret_key_value
 
     result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
 
     assert result.returncode == 0, result.stderr
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_env_example_is_a_valid_production_configuration_once_a_secret_is_added():
+    # docker-compose.yml starts every service from .env.example plus the operator's secret.
+    env = read_env_file(PROJECT_DIR / ".env.example")
+    assert "SECRET_KEY" not in env, "the example must not ship a usable secret"
+
+    refused = manage("check", **env)
+    assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env, SECRET_KEY=GOOD_SECRET)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def settings_variables() -> set[str]:
+    source = (PROJECT_DIR / "mpoffice" / "settings.py").read_text()
+    return set(re.findall(r'config\.\w+\(\s*"([A-Z][A-Z0-9_]*)"', source))
+
+
+def test_env_example_and_readme_document_every_variable_the_settings_read():
+    read = settings_variables()
+    assert {"DJANGO_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"} <= read
+    example = (PROJECT_DIR / ".env.example").read_text()
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", example, flags=re.MULTILINE))
+    assert read - documented == set(), "add these to .env.example"
+    readme = (PROJECT_DIR / "README.md").read_text()
+    readme_table = set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", readme, flags=re.MULTILINE))
+    assert read - readme_table == set(), "add these to the README's table of environment variables"
