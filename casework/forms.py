@@ -29,6 +29,8 @@ def _helper(submit_label: str, *layout) -> FormHelper:
 
 
 class ConstituentForm(forms.ModelForm):
+    # Wider than the column: people type "mk9  3hq " and the cleaned value is at most 8.
+    postcode = forms.CharField(max_length=20, required=False, help_text="A UK postcode, e.g. MK9 3HQ.")
     save_anyway = forms.BooleanField(
         required=False,
         label="These are different people: save anyway",
@@ -59,7 +61,7 @@ class ConstituentForm(forms.ModelForm):
             "notes",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
-        help_texts = {"phone": "A UK number, e.g. 01908 123456 or 07700 900123.", "email": "e.g. name@example.org"}
+        help_texts = {"phone": "A UK number, e.g. 01908 123456 or 07400 123456.", "email": "e.g. name@example.org"}
 
     def __init__(self, *args, duplicates_possible: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

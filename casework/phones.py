@@ -5,7 +5,7 @@ from __future__ import annotations
 import phonenumbers
 from django.core.exceptions import ValidationError
 
-PHONE_ERROR = "Enter a UK telephone number such as 01908 123456 or 07700 900123."
+PHONE_ERROR = "Enter a UK telephone number such as 01908 123456 or 07400 123456."
 # The Crown Dependencies share the UK numbering plan.
 _UK_REGIONS = {"GB", "GG", "JE", "IM"}
 

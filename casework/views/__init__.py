@@ -12,6 +12,7 @@ Who may do what:
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
@@ -29,6 +30,15 @@ def require_role(request, *roles: str) -> None:
     office, so that another office's object stays a 404 whatever the intruder's role."""
     if not request.membership.has_role(*roles):
         raise PermissionDenied("Your role in this office does not allow this.")
+
+
+def office_users(office):
+    """The people who work in the office, as users: the choices for assignee and staff member."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__office=office, memberships__is_active=True)
+        .order_by("first_name", "last_name", "username")
+    )
 
 
 def get_case(request, pk: int) -> Case:

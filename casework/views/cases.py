@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -10,18 +9,10 @@ from casework import services
 from casework.filters import CaseFilter
 from casework.forms import CaseAssignForm, CaseForm, CaseStatusForm, NoteForm
 from casework.selectors import case_list as case_list_query
-from casework.selectors import constituents_for, office_members, timeline_page, topics_for
+from casework.selectors import constituents_for, timeline_page, topics_for
 from casework.timeline import kind_for
-from casework.views import LIST_PAGE_SIZE, WRITERS, get_case, require_role
+from casework.views import LIST_PAGE_SIZE, WRITERS, get_case, office_users, require_role
 from mpoffice.access import office_required
-
-
-def _members_as_users(office):
-    return (
-        get_user_model()
-        .objects.filter(memberships__office=office, memberships__is_active=True)
-        .order_by("first_name", "last_name")
-    )
 
 
 @require_GET
@@ -106,9 +97,7 @@ def case_detail(request, pk):
             "status_form": CaseStatusForm(initial={"status": case.status, "outcome": case.outcome})
             if can_write
             else None,
-            "assign_form": CaseAssignForm(
-                initial={"assignee": case.assignee_id}, members=_members_as_users(case.office)
-            )
+            "assign_form": CaseAssignForm(initial={"assignee": case.assignee_id}, members=office_users(case.office))
             if can_write
             else None,
             "note_form": NoteForm() if can_write else None,
@@ -164,7 +153,7 @@ def case_status(request, pk):
 def case_assign(request, pk):
     case = get_case(request, pk)
     require_role(request, *WRITERS)
-    form = CaseAssignForm(request.POST, members=_members_as_users(case.office))
+    form = CaseAssignForm(request.POST, members=office_users(case.office))
     if form.is_valid():
         services.case_assign(case=case, by=request.user, assignee=form.cleaned_data["assignee"])
         messages.success(request, "Assignment saved.")
@@ -185,6 +174,3 @@ def note_create(request, pk):
     else:
         messages.error(request, "Write the note before adding it.")
     return redirect(case)
-
-
-__all__ = ["office_members"]

@@ -8,19 +8,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from casework import services
 from casework.forms import ContactForm
 from casework.models import Contact
-from casework.selectors import attachments_for, office_members
-from casework.views import WRITERS, get_case, get_constituent, require_role
+from casework.selectors import attachments_for
+from casework.views import WRITERS, get_case, get_constituent, office_users, require_role
 from mpoffice.access import office_required
 
 
 def _contact_form(request, *, initial=None):
-    members = office_members(office=request.office)
-    users = type(request.user).objects.filter(pk__in=members.values("user_id")).order_by("first_name", "last_name")
     return ContactForm(
         request.POST or None,
         request.FILES or None,
         initial=initial,
-        members=users,
+        members=office_users(request.office),
         max_bytes=settings.ATTACHMENT_MAX_BYTES,
     )
 
