@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from datetime import datetime, time
 
-from casework.models import Campaign, CampaignCase, Case
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from casework.models import Campaign, CampaignCase, Case, FollowUpAction, KeyFact, Meeting, Topic
 from casework.services import timeline_record
 from mpoffice.models import Membership
 
@@ -33,3 +36,67 @@ def campaign_case_unlink(*, campaign: Campaign, case: Case, by) -> bool:
     if deleted:
         timeline_record(case=case, kind="campaign", title=f"Removed from campaign “{campaign.name}”", actor=by)
     return bool(deleted)
+
+
+def campaign_topic_ids(campaign: Campaign) -> list[int]:
+    """The rule's topics and their sub-topics (topics have two levels)."""
+    chosen = list(campaign.topics.values_list("pk", flat=True))
+    if not chosen:
+        return []
+    children = Topic.objects.filter(parent_id__in=chosen).values_list("pk", flat=True)
+    return sorted(set(chosen) | set(children))
+
+
+def campaign_cases(*, campaign: Campaign, cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The cases of ``cases`` that raise the campaign: linked by hand, or matching its rule.
+
+    The rule is a condition in the query, not a copy of it, so the campaign is always current:
+    a case opened under the rule's topics this morning is in this afternoon's briefing.
+    """
+    condition = Q(Exists(CampaignCase.objects.filter(campaign=campaign, case=OuterRef("pk"))))
+    topic_ids = campaign_topic_ids(campaign) if campaign.rule_since else []
+    if topic_ids:
+        since = timezone.make_aware(datetime.combine(campaign.rule_since, time.min))
+        condition |= Q(topic_id__in=topic_ids, opened_at__gte=since)
+    return cases.filter(condition)
+
+
+@transaction.atomic
+def key_fact_add(*, campaign: Campaign, by, statement: str, source: str, stated_on, source_url: str = "") -> KeyFact:
+    fact = KeyFact(
+        office_id=campaign.office_id,
+        campaign=campaign,
+        statement=statement,
+        source=source,
+        source_url=source_url,
+        stated_on=stated_on,
+        added_by=by,
+    )
+    fact.full_clean()
+    fact.save()
+    return fact
+
+
+@transaction.atomic
+def meeting_add(*, campaign: Campaign, held_on, place: str, attendees: str, notes: str = "") -> Meeting:
+    meeting = Meeting(
+        office_id=campaign.office_id, campaign=campaign, held_on=held_on, place=place, attendees=attendees, notes=notes
+    )
+    meeting.full_clean()
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def action_add(*, meeting: Meeting, description: str, owner, due_on) -> FollowUpAction:
+    action = FollowUpAction(
+        office_id=meeting.office_id, meeting=meeting, description=description, owner=owner, due_on=due_on
+    )
+    action.full_clean()
+    action.save()
+    return action
+
+
+def action_complete(*, action: FollowUpAction) -> bool:
+    """Mark an action done; False when it already was (two clicks record one completion)."""
+    return FollowUpAction.objects.filter(pk=action.pk, done_at=None).update(done_at=timezone.now()) == 1

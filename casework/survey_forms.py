@@ -4,7 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
-from casework.models import Campaign
+from casework.models import Campaign, FollowUpAction, KeyFact, Meeting, Topic
 from casework.models.surveys import Survey
 from casework.surveys import Role
 
@@ -75,11 +75,15 @@ class FindingForm(forms.Form):
 class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
-        fields = ["name", "description", "status"]
+        fields = ["name", "description", "status", "topics", "rule_since"]
+        widgets = {"rule_since": forms.DateInput(attrs={"type": "date"}), "topics": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, office, **kwargs):
         super().__init__(*args, **kwargs)
         self.office = office
+        self.fields["topics"].queryset = (
+            Topic.objects.for_office(office).filter(is_active=True).select_related("parent")
+        )
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", "Save campaign"))
 
@@ -104,3 +108,46 @@ class CampaignCaseForm(forms.Form):
             raise forms.ValidationError(f"No case {reference} in this office. Check the reference and try again.")
         self.cleaned_data["case"] = case
         return reference
+
+
+class KeyFactForm(forms.ModelForm):
+    source_url = forms.URLField(label="Source link", required=False, assume_scheme="https", max_length=200)
+
+    class Meta:
+        model = KeyFact
+        fields = ["statement", "source", "source_url", "stated_on"]
+        widgets = {"stated_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class MeetingForm(forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["held_on", "place", "attendees", "notes"]
+        widgets = {"held_on": forms.DateInput(attrs={"type": "date"}), "attendees": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class ActionForm(forms.ModelForm):
+    class Meta:
+        model = FollowUpAction
+        fields = ["description", "owner", "due_on"]
+        widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, office, **kwargs):
+        super().__init__(*args, **kwargs)
+        user_model = self.fields["owner"].queryset.model
+        self.fields["owner"].queryset = user_model.objects.filter(
+            memberships__office=office, memberships__is_active=True
+        ).order_by("first_name", "last_name")
+        self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.username
+        self.helper = FormHelper()
+        self.helper.form_tag = False

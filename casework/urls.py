@@ -1,10 +1,31 @@
 from django.urls import path
 
-from casework.views import campaigns, cases, constituents, contacts, surveys, topics
+from casework.views import campaigns, cases, constituents, contacts, inbound, search, surveys, topics
+from casework.views import imports as import_views
 
 app_name = "casework"
 
 urlpatterns = [
+    # Search and exports
+    path("search/", search.text_search, name="search"),
+    path("search/constituents/", search.constituent_search, name="constituent-search"),
+    path("export/cases.csv", search.case_export, name="case-export"),
+    path("export/constituents.csv", search.constituent_export, name="constituent-export"),
+    # Inbound e-mail
+    path("inbox/", inbound.inbound_list, name="inbound-list"),
+    path("inbox/new/", inbound.inbound_upload, name="inbound-upload"),
+    path("inbox/<int:pk>/", inbound.inbound_detail, name="inbound-detail"),
+    path("inbox/<int:pk>/original/", inbound.inbound_original, name="inbound-original"),
+    path("inbox/<int:pk>/attach/", inbound.inbound_attach, name="inbound-attach"),
+    path("inbox/<int:pk>/open-case/", inbound.inbound_open_case, name="inbound-open-case"),
+    path("inbox/<int:pk>/dismiss/", inbound.inbound_dismiss, name="inbound-dismiss"),
+    # CSV imports
+    path("imports/", import_views.import_list, name="import-list"),
+    path("imports/template/", import_views.import_template, name="import-template"),
+    path("imports/<int:pk>/", import_views.import_detail, name="import-detail"),
+    path("imports/<int:pk>/progress/", import_views.import_progress, name="import-progress"),
+    path("imports/<int:pk>/confirm/", import_views.import_confirm, name="import-confirm"),
+    path("imports/<int:pk>/cancel/", import_views.import_cancel, name="import-cancel"),
     # Cases
     path("cases/", cases.case_list, name="case-list"),
     path("cases/new/", cases.case_create, name="case-create"),
@@ -48,4 +69,10 @@ urlpatterns = [
     path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign-edit"),
     path("campaigns/<int:pk>/cases/", campaigns.campaign_case_add, name="campaign-case-add"),
     path("campaigns/<int:pk>/cases/<int:case_pk>/remove/", campaigns.campaign_case_remove, name="campaign-case-remove"),
+    path("campaigns/<int:pk>/facts/", campaigns.campaign_fact_add, name="campaign-fact-add"),
+    path("campaigns/<int:pk>/meetings/", campaigns.campaign_meeting_add, name="campaign-meeting-add"),
+    path(
+        "campaigns/<int:pk>/meetings/<int:meeting_pk>/actions/", campaigns.meeting_action_add, name="meeting-action-add"
+    ),
+    path("campaigns/<int:pk>/actions/<int:action_pk>/done/", campaigns.meeting_action_done, name="meeting-action-done"),
 ]

@@ -1,15 +1,21 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from weasyprint import HTML
 
+from casework.campaigns import campaigns_for
 from mpoffice.access import office_required
+from mpoffice.charts import horizontal_bar_chart, monthly_bar_chart
 from mpoffice.forms import OfficeSwitchForm
 from mpoffice.middleware import SESSION_OFFICE_KEY
 from mpoffice.models import Role
 from mpoffice.selectors import system_health
+from mpoffice.summaries import campaign_briefing, office_dashboard
 
 HOME_TEMPLATES = {
     Role.CASEWORKER: "mpoffice/home_caseworker.html",
@@ -20,7 +26,62 @@ HOME_TEMPLATES = {
 
 @office_required()
 def home(request):
+    if request.membership.role == Role.MP:
+        return _dashboard(request)  # the MP's home page is the dashboard
     return render(request, HOME_TEMPLATES[request.membership.role], {"title": "Home"})
+
+
+@office_required(Role.STAFF, Role.MP)
+def dashboard(request):
+    return _dashboard(request)
+
+
+def _dashboard(request):
+    data = office_dashboard(membership=request.membership)
+    charts = {
+        "trend": monthly_bar_chart(
+            months=data.trend.months, counts=data.trend.counts, description="Cases opened per month, last 24 months"
+        ),
+        "topics": horizontal_bar_chart(tallies=data.open_by_topic, description="Open cases by topic"),
+        "wards": horizontal_bar_chart(tallies=data.open_by_ward, description="Open cases by ward"),
+    }
+    return render(
+        request, "mpoffice/dashboard.html", {"data": data, "charts": charts, "title": f"Dashboard: {request.office}"}
+    )
+
+
+def _briefing_context(request, pk: int) -> dict:
+    campaign = get_object_or_404(campaigns_for(membership=request.membership), pk=pk)
+    briefing = campaign_briefing(campaign=campaign, membership=request.membership)
+    return {
+        "briefing": briefing,
+        "campaign": campaign,
+        "charts": {
+            "trend": monthly_bar_chart(
+                months=briefing.trend.months,
+                counts=briefing.trend.counts,
+                description=f"Cases about {campaign.name} opened per month",
+            ),
+            "wards": horizontal_bar_chart(tallies=briefing.by_ward, description=f"Cases about {campaign.name} by ward"),
+        },
+        "title": f"Briefing: {campaign.name}",
+    }
+
+
+@office_required()
+def campaign_briefing_view(request, pk: int):
+    return render(request, "mpoffice/briefing.html", _briefing_context(request, pk))
+
+
+@office_required()
+def campaign_briefing_pdf(request, pk: int):
+    context = _briefing_context(request, pk)
+    html = render_to_string("mpoffice/briefing_pdf.html", context, request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = slugify(context["campaign"].name) or "campaign"
+    response["Content-Disposition"] = f'attachment; filename="briefing-{filename}.pdf"'
+    return response
 
 
 @login_required

@@ -1,13 +1,25 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from casework.campaigns import campaign_case_link, campaign_case_unlink, campaigns_for
+from casework.campaigns import (
+    action_add,
+    action_complete,
+    campaign_case_link,
+    campaign_case_unlink,
+    campaign_cases,
+    campaigns_for,
+    key_fact_add,
+    meeting_add,
+)
+from casework.models import FollowUpAction
 from casework.selectors import cases_for
-from casework.survey_forms import CampaignCaseForm, CampaignForm
+from casework.survey_forms import ActionForm, CampaignCaseForm, CampaignForm, KeyFactForm, MeetingForm
 from mpoffice.access import office_required
 from mpoffice.models import Role
 
@@ -49,26 +61,95 @@ def campaign_edit(request, pk: int):
 
 @office_required()
 def campaign_detail(request, pk: int):
-    campaign = _campaign(request, pk)
+    return _render_detail(request, _campaign(request, pk))
+
+
+def _action_prefix(meeting) -> str:
+    return f"meeting-{meeting.pk}"
+
+
+def _render_detail(request, campaign, **bound_forms):
+    """The campaign page; a form that failed is passed in bound, so its errors and input show."""
     visible_cases = cases_for(membership=request.membership)
     cases = (
-        visible_cases.filter(campaign_links__campaign=campaign)
-        .select_related("topic", "assignee")
+        campaign_cases(campaign=campaign, cases=visible_cases)
+        .select_related("topic", "topic__parent", "assignee")
         .order_by("-opened_at", "-pk")
     )
-    page = Paginator(cases, 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "casework/campaigns/detail.html",
-        {
-            "campaign": campaign,
-            "page": page,
-            "findings": campaign.survey_findings.select_related("survey"),
-            "link_form": CampaignCaseForm(cases=visible_cases),
-            "can_edit": request.membership.has_role(Role.STAFF),
-            "title": campaign.name,
-        },
+    meetings = list(
+        campaign.meetings.prefetch_related(Prefetch("actions", queryset=FollowUpAction.objects.select_related("owner")))
     )
+    failed_action_form = bound_forms.pop("action_form", None)
+    for meeting in meetings:
+        # One form per meeting, each with its own prefix so that field ids stay unique on the page.
+        if failed_action_form is not None and failed_action_form.prefix == _action_prefix(meeting):
+            meeting.action_form = failed_action_form
+        else:
+            meeting.action_form = ActionForm(office=request.office, prefix=_action_prefix(meeting))
+    context = {
+        "campaign": campaign,
+        "page": Paginator(cases, 25).get_page(request.GET.get("page")),
+        "rule_topics": campaign.topics.select_related("parent") if campaign.rule_since else [],
+        "findings": campaign.survey_findings.select_related("survey"),
+        "facts": campaign.key_facts.all(),
+        "meetings": meetings,
+        "fact_form": KeyFactForm(),
+        "meeting_form": MeetingForm(),
+        "today": timezone.localdate(),
+        "can_edit": request.membership.has_role(Role.STAFF),
+        "title": campaign.name,
+    }
+    context.update(bound_forms)
+    return render(request, "casework/campaigns/detail.html", context)
+
+
+@require_POST
+@office_required(Role.STAFF)
+def campaign_fact_add(request, pk: int):
+    campaign = _campaign(request, pk)
+    form = KeyFactForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, campaign, fact_form=form)
+    key_fact_add(campaign=campaign, by=request.user, **form.cleaned_data)
+    messages.success(request, "Key fact added.")
+    return redirect(campaign)
+
+
+@require_POST
+@office_required(Role.STAFF)
+def campaign_meeting_add(request, pk: int):
+    campaign = _campaign(request, pk)
+    form = MeetingForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, campaign, meeting_form=form)
+    meeting_add(campaign=campaign, **form.cleaned_data)
+    messages.success(request, "Meeting recorded.")
+    return redirect(campaign)
+
+
+@require_POST
+@office_required(Role.STAFF)
+def meeting_action_add(request, pk: int, meeting_pk: int):
+    campaign = _campaign(request, pk)
+    meeting = get_object_or_404(campaign.meetings, pk=meeting_pk)
+    form = ActionForm(request.POST, office=request.office, prefix=_action_prefix(meeting))
+    if not form.is_valid():
+        return _render_detail(request, campaign, action_form=form)
+    action_add(meeting=meeting, **form.cleaned_data)
+    messages.success(request, "Follow-up action added.")
+    return redirect(campaign)
+
+
+@require_POST
+@office_required()
+def meeting_action_done(request, pk: int, action_pk: int):
+    campaign = _campaign(request, pk)
+    action = get_object_or_404(FollowUpAction.objects.filter(meeting__campaign=campaign), pk=action_pk)
+    if not (request.membership.has_role(Role.STAFF) or action.owner_id == request.user.pk):
+        raise PermissionDenied("Only the action's owner or office staff can mark it done.")
+    if action_complete(action=action):
+        messages.success(request, f"Done: {action.description}")
+    return redirect(campaign)
 
 
 @require_POST

@@ -38,3 +38,31 @@ def _campaign_case(office):
     case = case_open(office=office, by=None, constituents=[], summary="Knife crime near the station")
     campaign.campaign_cases.create(office=office, case=case)
     return {"pk": campaign.pk, "case_pk": case.pk}
+
+
+@builder("casework:campaign-fact-add", "casework:campaign-meeting-add")
+def _campaign_for_forms(office):
+    return {"pk": CampaignFactory(office=office).pk}
+
+
+@builder("casework:meeting-action-add")
+def _meeting(office):
+    from casework.models import Meeting
+
+    campaign = CampaignFactory(office=office)
+    meeting = Meeting.objects.create(
+        office=office, campaign=campaign, held_on="2021-06-10", place="Oldbrook", attendees="PCC"
+    )
+    return {"pk": campaign.pk, "meeting_pk": meeting.pk}
+
+
+@builder("casework:meeting-action-done")
+def _action(office):
+    from casework.models import FollowUpAction, Meeting
+
+    campaign = CampaignFactory(office=office)
+    meeting = Meeting.objects.create(
+        office=office, campaign=campaign, held_on="2021-06-10", place="Oldbrook", attendees="PCC"
+    )
+    action = FollowUpAction.objects.create(office=office, meeting=meeting, description="Call", due_on="2021-07-01")
+    return {"pk": campaign.pk, "action_pk": action.pk}

@@ -1,0 +1,7 @@
+from tests.isolation import builder
+from tests.surveys.factories import CampaignFactory
+
+
+@builder("campaign-briefing", "campaign-briefing-pdf")
+def _campaign(office):
+    return {"pk": CampaignFactory(office=office).pk}
