@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from letters.models import Letter, LetterSignatory, LetterTemplate, LetterTransition, Organisation, Post, PostHolder, Reply
+from letters.models import (
+    Letter,
+    LetterSignatory,
+    LetterTemplate,
+    LetterTransition,
+    Organisation,
+    Post,
+    PostHolder,
+    Reply,
+)
 
 
 class PostHolderInline(admin.TabularInline):

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the letters' prose keeps one paragraph per line, as a letter body does
 """Demo data for letters: each office's address book, templates and the letters of the story.
 
 Runs after casework's demo (``manage.py load_demo``) and is idempotent: organisations, posts
@@ -30,10 +31,14 @@ ADDRESS_BOOK = [
         "email": "private.office@homeoffice.postbag.invalid",
         "target": 20,
         "posts": [
-            ("Home Secretary", "Dear Home Secretary", [
-                ("Sajid Javid", date(2018, 4, 30), date(2019, 7, 23)),
-                ("Priti Patel", date(2019, 7, 24), None),
-            ]),
+            (
+                "Home Secretary",
+                "Dear Home Secretary",
+                [
+                    ("Sajid Javid", date(2018, 4, 30), date(2019, 7, 23)),
+                    ("Priti Patel", date(2019, 7, 24), None),
+                ],
+            ),
         ],
     },
     {
@@ -42,10 +47,14 @@ ADDRESS_BOOK = [
         "email": "pcc@thamesvalley-pcc.postbag.invalid",
         "target": 20,
         "posts": [
-            ("Police and Crime Commissioner for Thames Valley", "Dear Commissioner", [
-                ("Anthony Stansfeld", date(2012, 11, 22), date(2021, 5, 12)),
-                ("Matthew Barber", date(2021, 5, 13), None),
-            ]),
+            (
+                "Police and Crime Commissioner for Thames Valley",
+                "Dear Commissioner",
+                [
+                    ("Anthony Stansfeld", date(2012, 11, 22), date(2021, 5, 12)),
+                    ("Matthew Barber", date(2021, 5, 13), None),
+                ],
+            ),
         ],
     },
     {
@@ -172,27 +181,40 @@ def load(*, log: Callable[[str], None]) -> None:
     # The joint letter: drafted in MK South, co-signed by MK North, sent two weeks ago.
     campaign, cases = _knife_crime(mks)
     joint = _letter(
-        mks, JOINT_SUBJECT, log, body=JOINT_BODY, recipient_post=posts["MKS"]["Home Secretary"],
-        campaign=campaign, cases=cases,
+        mks,
+        JOINT_SUBJECT,
+        log,
+        body=JOINT_BODY,
+        recipient_post=posts["MKS"]["Home Secretary"],
+        campaign=campaign,
+        cases=cases,
     )
     if joint:
         services.letter_invite_cosigner(letter=joint, by=_user(mks, Role.STAFF), office=mkn)
         _approve_all(joint)
-        services.letter_send(letter=joint, by=_user(mks, Role.STAFF), channel=Letter.Channel.EMAIL,
-                             sent_on=today - timedelta(days=14))
+        services.letter_send(
+            letter=joint, by=_user(mks, Role.STAFF), channel=Letter.Channel.EMAIL, sent_on=today - timedelta(days=14)
+        )
 
     # Ben Everitt's letter to the PCC after the Oldbrook meeting: sent, and answered.
     campaign, cases = _knife_crime(mkn)
     pcc = _letter(
-        mkn, "Our meeting in Oldbrook about violent crime", log, body=PCC_BODY,
-        recipient_post=posts["MKN"]["Police and Crime Commissioner for Thames Valley"], campaign=campaign, cases=cases,
+        mkn,
+        "Our meeting in Oldbrook about violent crime",
+        log,
+        body=PCC_BODY,
+        recipient_post=posts["MKN"]["Police and Crime Commissioner for Thames Valley"],
+        campaign=campaign,
+        cases=cases,
     )
     if pcc:
         _approve_all(pcc)
         sent_on = today - timedelta(days=60)
         services.letter_send(letter=pcc, by=_user(mkn, Role.STAFF), channel=Letter.Channel.POST, sent_on=sent_on)
         services.reply_record(
-            letter=pcc, by=_user(mkn, Role.STAFF), received_on=sent_on + timedelta(days=23),
+            letter=pcc,
+            by=_user(mkn, Role.STAFF),
+            received_on=sent_on + timedelta(days=23),
             from_name="Matthew Barber, Police and Crime Commissioner",
             summary="Sets out extra funding for the Violence Reduction Unit's work in Milton Keynes and offers a "
             "follow-up meeting with the local policing area commander.",
@@ -201,23 +223,35 @@ def load(*, log: Callable[[str], None]) -> None:
 
     # Iain Stewart to the Chief Constable after Netherfield: sent by post, reply now overdue.
     overdue = _letter(
-        mks, "Patrols and youth engagement in Netherfield", log, body=CHIEF_CONSTABLE_BODY,
+        mks,
+        "Patrols and youth engagement in Netherfield",
+        log,
+        body=CHIEF_CONSTABLE_BODY,
         recipient_post=posts["MKS"]["Chief Constable"],
     )
     if overdue:
         _approve_all(overdue)
-        services.letter_send(letter=overdue, by=_user(mks, Role.STAFF), channel=Letter.Channel.POST,
-                             sent_on=today - timedelta(days=45))
+        services.letter_send(
+            letter=overdue, by=_user(mks, Role.STAFF), channel=Letter.Channel.POST, sent_on=today - timedelta(days=45)
+        )
 
     # Drafts waiting for each MP.
     waiting = [
-        (mkn, "Youth services and street lighting in Milton Keynes North", "Leader of the Council",
-         "{{ salutation }},\n\nSeveral constituents have asked me about youth provision and street lighting on "
-         "the redways, which they link to their fear of knife crime. I would be grateful for the council's plans."),
-        (mks, "Charging decisions in knife-crime cases", "Director of Public Prosecutions",
-         "I am writing on behalf of constituents in {{ constituency }} about how quickly knife-possession cases "
-         "in Milton Keynes reach a charging decision, and what the Crown Prosecution Service is doing with the "
-         "police and the courts to make the deterrent real."),
+        (
+            mkn,
+            "Youth services and street lighting in Milton Keynes North",
+            "Leader of the Council",
+            "{{ salutation }},\n\nSeveral constituents have asked me about youth provision and street lighting on "
+            "the redways, which they link to their fear of knife crime. I would be grateful for the council's plans.",
+        ),
+        (
+            mks,
+            "Charging decisions in knife-crime cases",
+            "Director of Public Prosecutions",
+            "I am writing on behalf of constituents in {{ constituency }} about how quickly knife-possession cases "
+            "in Milton Keynes reach a charging decision, and what the Crown Prosecution Service is doing with the "
+            "police and the courts to make the deterrent real.",
+        ),
     ]
     for office, subject, post_title, body in waiting:
         draft = _letter(office, subject, log, body=body, recipient_post=posts[office.reference_prefix][post_title])

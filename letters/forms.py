@@ -60,7 +60,9 @@ class LetterForm(forms.Form):
         references = [ref.upper() for ref in re.split(r"[\s,;]+", raw) if ref]
         if not references:
             return []
-        found = {case.reference: case for case in cases_for(membership=self.membership).filter(reference__in=references)}
+        found = {
+            case.reference: case for case in cases_for(membership=self.membership).filter(reference__in=references)
+        }
         missing = [ref for ref in references if ref not in found]
         if missing:
             raise forms.ValidationError(
@@ -166,7 +168,8 @@ class ReplyForm(forms.ModelForm):
 
 class ForwardForm(forms.Form):
     template = forms.ModelChoiceField(
-        label="Covering letter template", queryset=LetterTemplate.objects.none(),
+        label="Covering letter template",
+        queryset=LetterTemplate.objects.none(),
         help_text="Each constituent gets their own covering letter from this template.",
     )
 

@@ -40,7 +40,7 @@ class MergeError(ValueError):
 
 
 def allowed_fields_text() -> str:
-    return ", ".join("{{ %s }}" % name for name in MERGE_FIELDS)
+    return ", ".join(f"{{{{ {name} }}}}" for name in MERGE_FIELDS)
 
 
 def template_problems(text: str) -> list[str]:

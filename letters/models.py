@@ -96,7 +96,9 @@ class LetterTemplate(OfficeScopedModel):
     name = models.CharField(max_length=200)
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(help_text="Plain text. Merge fields are written {{ field_name }}.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -186,14 +188,20 @@ class Letter(OfficeScopedModel):
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(default=1, help_text="Raised on every change; guards against lost edits.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(default=timezone.now)
     # Frozen when the letter is sent.
     sent_on = models.DateField(null=True, blank=True)
     sent_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     sent_to = models.TextField(blank=True, help_text="The address it went to, as it was on the day.")
     recipient_snapshot = models.JSONField(default=dict, blank=True)
     reply_due_on = models.DateField(null=True, blank=True)
@@ -273,7 +281,9 @@ class LetterSignatory(OfficeScopedModel):
     signer_name = models.CharField(max_length=200)
     constituency = models.CharField(max_length=200)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     approved_at = models.DateTimeField(null=True, blank=True)
     invited_at = models.DateTimeField(default=timezone.now)
     position = models.PositiveSmallIntegerField(default=0)
@@ -328,7 +338,9 @@ class Reply(OfficeScopedModel):
     document_size = models.PositiveBigIntegerField(null=True, blank=True)
     document_sha256 = models.CharField(max_length=64, blank=True)
     days_to_reply = models.PositiveIntegerField(help_text="Calendar days from sending to the reply.")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

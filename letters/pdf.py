@@ -107,7 +107,8 @@ def letter_document(letter: Letter, day: date | None = None) -> LetterDocument:
     recipient = snapshot or recipient_details(letter, day)
     values = merge_values(letter, day, recipient)
     recipient_lines = [
-        line for line in [recipient["name"], recipient["post"], recipient["organisation"], *recipient["address_lines"]]
+        line
+        for line in [recipient["name"], recipient["post"], recipient["organisation"], *recipient["address_lines"]]
         if line
     ]
     enclosure = ""

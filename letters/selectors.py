@@ -36,9 +36,11 @@ def letters_drafted_by(*, membership: Membership) -> QuerySet[Letter]:
 
 
 def letter_list(*, membership: Membership, status: str = "") -> QuerySet[Letter]:
-    letters = letters_for(membership=membership).select_related(
-        "office", "recipient_post__organisation", "recipient_constituent"
-    ).prefetch_related(Prefetch("signatories", queryset=LetterSignatory.objects.order_by("position", "pk")))
+    letters = (
+        letters_for(membership=membership)
+        .select_related("office", "recipient_post__organisation", "recipient_constituent")
+        .prefetch_related(Prefetch("signatories", queryset=LetterSignatory.objects.order_by("position", "pk")))
+    )
     if status:
         letters = letters.filter(status=status)
     return letters.order_by("-updated_at", "-pk")
@@ -53,14 +55,27 @@ def letters_waiting_for_mp(*, membership: Membership) -> QuerySet[Letter]:
 
 
 def letter_detail_queryset(*, membership: Membership) -> QuerySet[Letter]:
-    return letters_for(membership=membership).select_related(
-        "office", "recipient_post__organisation", "recipient_constituent", "campaign", "encloses_reply",
-        "created_by", "updated_by", "sent_by",
-    ).prefetch_related(
-        Prefetch("signatories", queryset=LetterSignatory.objects.select_related("approved_by", "office")),
-        "transitions__by",
-        Prefetch("replies", queryset=Reply.objects.select_related("recorded_by")),
-        Prefetch("letter_cases", queryset=LetterCase.objects.select_related("case").prefetch_related("case__constituents")),
+    return (
+        letters_for(membership=membership)
+        .select_related(
+            "office",
+            "recipient_post__organisation",
+            "recipient_constituent",
+            "campaign",
+            "encloses_reply",
+            "created_by",
+            "updated_by",
+            "sent_by",
+        )
+        .prefetch_related(
+            Prefetch("signatories", queryset=LetterSignatory.objects.select_related("approved_by", "office")),
+            "transitions__by",
+            Prefetch("replies", queryset=Reply.objects.select_related("recorded_by")),
+            Prefetch(
+                "letter_cases",
+                queryset=LetterCase.objects.select_related("case").prefetch_related("case__constituents"),
+            ),
+        )
     )
 
 

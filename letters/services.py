@@ -179,8 +179,12 @@ def _check_recipient(*, kind: str, post: Post | None, constituent: Constituent |
 def letter_from_template(*, template: LetterTemplate, office: Office, by, **kwargs) -> Letter:
     """A new draft whose subject and body start as the template's (merge fields kept)."""
     return letter_create(
-        office=office, by=by, subject=kwargs.pop("subject", "") or template.subject or template.name,
-        body=template.body, template=template, **kwargs,
+        office=office,
+        by=by,
+        subject=kwargs.pop("subject", "") or template.subject or template.name,
+        body=template.body,
+        template=template,
+        **kwargs,
     )
 
 
@@ -284,6 +288,8 @@ def _signatory_for(letter: Letter, membership: Membership) -> LetterSignatory:
         raise LetterError(
             f"This letter is {letter.get_status_display().lower()}, not awaiting approval: there is nothing to approve."
         )
+    if signatory.state == LetterSignatory.State.APPROVED:
+        raise LetterError("You have already approved this letter.")
     return signatory
 
 
@@ -395,7 +401,9 @@ def letter_send(*, letter: Letter, by, channel: str, sent_on: date | None = None
         Contact.objects.create(
             office=letter.office,
             case=case,
-            constituent=letter.recipient_constituent if letter.recipient_kind == Letter.RecipientKind.CONSTITUENT else None,
+            constituent=letter.recipient_constituent
+            if letter.recipient_kind == Letter.RecipientKind.CONSTITUENT
+            else None,
             channel=contact_channel,
             direction=Contact.Direction.OUTBOUND,
             occurred_at=occurred,
@@ -446,8 +454,10 @@ def letter_email_message(letter: Letter):
 def letter_email_send(*, letter_id: int) -> bool:
     """Send the e-mail of a sent letter once: the claim on ``emailed_at`` stops a second send."""
     claimed = Letter.objects.filter(
-        pk=letter_id, status__in=[Status.SENT, Status.REPLY_RECEIVED, Status.CLOSED],
-        sent_channel=Letter.Channel.EMAIL, emailed_at=None,
+        pk=letter_id,
+        status__in=[Status.SENT, Status.REPLY_RECEIVED, Status.CLOSED],
+        sent_channel=Letter.Channel.EMAIL,
+        emailed_at=None,
     ).update(emailed_at=timezone.now())
     if not claimed:
         return False
@@ -471,8 +481,14 @@ def letter_publish(*, letter: Letter, by, published_on: date | None = None) -> L
     if letter.sent_on is None:
         raise LetterError("Only a letter that has been sent can be published.")
     Letter.objects.filter(pk=letter.pk).update(published_on=published_on or timezone.localdate())
-    _record(letter, office=letter.office, from_status=letter.status, to_status=letter.status, by=by,
-            comment="Published as an open letter.")
+    _record(
+        letter,
+        office=letter.office,
+        from_status=letter.status,
+        to_status=letter.status,
+        by=by,
+        comment="Published as an open letter.",
+    )
     letter.refresh_from_db()
     return letter
 

@@ -184,7 +184,8 @@ def letter_edit(request, pk: int):
                 # blind second submit is refused again until they reload.
                 form.add_error(None, str(conflict))
                 return render(
-                    request, "letters/letter_form.html",
+                    request,
+                    "letters/letter_form.html",
                     {"title": f"Edit {letter.reference}", "form": form, "letter": letter, "conflict": True},
                     status=409,
                 )
@@ -212,7 +213,8 @@ def letter_edit(request, pk: int):
     if letter.status in (Status.APPROVED, Status.AWAITING_APPROVAL):
         warning = "Saving a change puts this letter back to draft and clears the MPs' approvals."
     return render(
-        request, "letters/letter_form.html",
+        request,
+        "letters/letter_form.html",
         {"title": f"Edit {letter.reference}", "form": form, "letter": letter, "warning": warning},
     )
 
@@ -296,7 +298,10 @@ def letter_send(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.letter_send(
-                letter=letter, by=request.user, channel=form.cleaned_data["channel"], sent_on=form.cleaned_data["sent_on"]
+                letter=letter,
+                by=request.user,
+                channel=form.cleaned_data["channel"],
+                sent_on=form.cleaned_data["sent_on"],
             )
         except services.LetterError as error:
             form.add_error("channel", str(error))
@@ -304,7 +309,9 @@ def letter_send(request, pk: int):
             how = "e-mailed" if form.cleaned_data["channel"] == Letter.Channel.EMAIL else "marked as posted"
             messages.success(request, f"Letter {letter.reference} {how}; it is on the timeline of each linked case.")
             return redirect(letter)
-    return render(request, "letters/letter_send.html", {"title": f"Send {letter.reference}", "letter": letter, "form": form})
+    return render(
+        request, "letters/letter_send.html", {"title": f"Send {letter.reference}", "letter": letter, "form": form}
+    )
 
 
 @office_required()
@@ -367,15 +374,25 @@ def reply_create(request, pk: int):
         messages.error(request, "A reply can be recorded only for a letter that has been sent.")
         return redirect(letter)
     holder = (letter.recipient_snapshot or {}).get("name", "")
-    form = ReplyForm(request.POST or None, request.FILES or None, initial={
-        "received_on": timezone.localdate(), "from_name": holder,
-    })
+    form = ReplyForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={
+            "received_on": timezone.localdate(),
+            "from_name": holder,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.reply_record(
-                letter=letter, by=request.user, received_on=data["received_on"], from_name=data["from_name"],
-                summary=data["summary"], outcome=data["outcome"], document=data.get("document"),
+                letter=letter,
+                by=request.user,
+                received_on=data["received_on"],
+                from_name=data["from_name"],
+                summary=data["summary"],
+                outcome=data["outcome"],
+                document=data.get("document"),
             )
         except ValidationError as error:
             if hasattr(error, "error_dict"):
@@ -388,7 +405,11 @@ def reply_create(request, pk: int):
         else:
             messages.success(request, "Reply recorded on the letter and on each linked case.")
             return redirect(letter)
-    return render(request, "letters/reply_form.html", {"title": f"Record a reply to {letter.reference}", "letter": letter, "form": form})
+    return render(
+        request,
+        "letters/reply_form.html",
+        {"title": f"Record a reply to {letter.reference}", "letter": letter, "form": form},
+    )
 
 
 @office_required()
@@ -397,8 +418,10 @@ def reply_document(request, pk: int):
     if not_allowed := _get_only(request):
         return not_allowed
     return FileResponse(
-        reply.document.open("rb"), content_type=reply.document_type or "application/octet-stream",
-        as_attachment=True, filename=reply.document_name or "reply",
+        reply.document.open("rb"),
+        content_type=reply.document_type or "application/octet-stream",
+        as_attachment=True,
+        filename=reply.document_name or "reply",
     )
 
 
@@ -428,13 +451,17 @@ def replies_report(request):
     membership = request.membership
     today = timezone.localdate()
     awaiting = Paginator(selectors.replies_awaiting(membership=membership), 50).get_page(request.GET.get("page"))
-    return render(request, "letters/replies_report.html", {
-        "title": "Replies due",
-        "today": today,
-        "awaiting": awaiting,
-        "overdue_count": selectors.replies_overdue(membership=membership, today=today).count(),
-        "times": list(selectors.reply_times_by_organisation(membership=membership)),
-    })
+    return render(
+        request,
+        "letters/replies_report.html",
+        {
+            "title": "Replies due",
+            "today": today,
+            "awaiting": awaiting,
+            "overdue_count": selectors.replies_overdue(membership=membership, today=today).count(),
+            "times": list(selectors.reply_times_by_organisation(membership=membership)),
+        },
+    )
 
 
 # --- address book ---------------------------------------------------------------------------
@@ -482,10 +509,17 @@ def organisation_detail(request, pk: int):
         return not_allowed
     posts = organisation.posts.prefetch_related("holders")
     today = timezone.localdate()
-    return render(request, "letters/organisation_detail.html", {
-        "title": organisation.name, "organisation": organisation, "posts": posts, "today": today,
-        "is_staff": request.membership.has_role(Role.STAFF),
-    })
+    return render(
+        request,
+        "letters/organisation_detail.html",
+        {
+            "title": organisation.name,
+            "organisation": organisation,
+            "posts": posts,
+            "today": today,
+            "is_staff": request.membership.has_role(Role.STAFF),
+        },
+    )
 
 
 @office_required()
@@ -503,7 +537,11 @@ def post_create(request, pk: int):
         else:
             messages.success(request, "Post added. Now add who holds it.")
             return redirect(organisation)
-    return render(request, "letters/simple_form.html", {"title": f"New post at {organisation.name}", "form": form, "back": organisation})
+    return render(
+        request,
+        "letters/simple_form.html",
+        {"title": f"New post at {organisation.name}", "form": form, "back": organisation},
+    )
 
 
 @office_required()
@@ -516,7 +554,11 @@ def holder_create(request, pk: int):
         form.save()
         messages.success(request, "Post-holder added.")
         return redirect(organisation)
-    return render(request, "letters/simple_form.html", {"title": f"New post-holder at {organisation.name}", "form": form, "back": organisation})
+    return render(
+        request,
+        "letters/simple_form.html",
+        {"title": f"New post-holder at {organisation.name}", "form": form, "back": organisation},
+    )
 
 
 # --- templates ------------------------------------------------------------------------------
@@ -526,9 +568,15 @@ def holder_create(request, pk: int):
 @office_required()
 def template_list(request):
     templates = selectors.templates_for(membership=request.membership)
-    return render(request, "letters/template_list.html", {
-        "title": "Letter templates", "templates": templates, "is_staff": request.membership.has_role(Role.STAFF),
-    })
+    return render(
+        request,
+        "letters/template_list.html",
+        {
+            "title": "Letter templates",
+            "templates": templates,
+            "is_staff": request.membership.has_role(Role.STAFF),
+        },
+    )
 
 
 def _template_form(request, template: LetterTemplate | None):

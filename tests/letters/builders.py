@@ -12,8 +12,18 @@ from tests.mpoffice.factories import MembershipFactory
 
 
 @builder(
-    "letters:detail", "letters:edit", "letters:submit", "letters:cosign", "letters:approve", "letters:return",
-    "letters:send", "letters:close", "letters:publish", "letters:preview", "letters:pdf", "letters:reply-create",
+    "letters:detail",
+    "letters:edit",
+    "letters:submit",
+    "letters:cosign",
+    "letters:approve",
+    "letters:return",
+    "letters:send",
+    "letters:close",
+    "letters:publish",
+    "letters:preview",
+    "letters:pdf",
+    "letters:reply-create",
 )
 def _letter(office):
     # A single-office letter: a joint letter is (rightly) visible to its co-signing office.
@@ -28,8 +38,12 @@ def _reply(office):
     services.letter_approve(letter=letter, by=mp)
     services.letter_send(letter=letter, by=None, channel="post", sent_on=datetime.date(2026, 3, 2))
     reply = services.reply_record(
-        letter=letter, by=None, received_on=datetime.date(2026, 3, 20), from_name="Private Office",
-        summary="Thank you.", outcome="answered",
+        letter=letter,
+        by=None,
+        received_on=datetime.date(2026, 3, 20),
+        from_name="Private Office",
+        summary="Thank you.",
+        outcome="answered",
         document=SimpleUploadedFile("reply.pdf", PDF_BYTES, content_type="application/pdf"),
     )
     return {"pk": reply.pk}

@@ -85,7 +85,9 @@ def make_post(office, *, holder="Priti Patel", title="Home Secretary", **org_fie
     return post
 
 
-def make_letter(office, *, by=None, post=None, cases=(), subject="Knife crime in Milton Keynes", body=None, **kwargs) -> Letter:
+def make_letter(
+    office, *, by=None, post=None, cases=(), subject="Knife crime in Milton Keynes", body=None, **kwargs
+) -> Letter:
     if post is None and kwargs.get("recipient_kind", Letter.RecipientKind.POST) == Letter.RecipientKind.POST:
         post = make_post(office)
     return services.letter_create(
