@@ -17,7 +17,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from casework import services
+from casework import demo_story, services
 from casework.models import Campaign, CampaignCase, Case, Constituent, PostcodeWard, Topic
 from mpoffice.models import Office, Ward
 
@@ -146,6 +146,8 @@ def load(*, log: Callable[[str], None]) -> None:
         constituents = _constituents(office, rng, by=caseworker, log=log)
         knife_cases = _cases(office, rng, constituents, topics, caseworker=caseworker, staff=staff, now=now, log=log)
         _campaign(office, topics, knife_cases, by=staff)
+    # The survey, key facts and meetings of the reference story (casework/demo_story.py).
+    demo_story.load(log=log)
 
 
 def _topics(office: Office) -> dict[str, Topic]:
