@@ -25,9 +25,14 @@ _in_beat_process = False
 
 
 @beat_init.connect
-def _mark_beat_process(**kwargs) -> None:
+def _beat_started(**kwargs) -> None:
     global _in_beat_process
     _in_beat_process = True
+    # As the worker does when ready: /healthz shows beat alive at once, not only after the
+    # first scheduled heartbeat a minute later.
+    from mpoffice.services import heartbeat_record
+
+    heartbeat_record(component="beat")
 
 
 @before_task_publish.connect

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django_celery_beat.schedulers import ModelEntry
 
 from mpoffice.celery import HEARTBEAT_TASK
@@ -74,3 +74,18 @@ def test_beat_process_publishes_the_heartbeat_on_schedule(transactional_db, real
         # ...and the message beat published reached the worker through the broker.
         wait_for(lambda: _heartbeat("worker"), what=f"the worker to run beat's heartbeat\n{celery.log()}")
         assert "Sending due task heartbeat" in celery.log("beat")
+
+
+def test_beat_records_its_heartbeat_when_it_starts_and_each_time_it_publishes(transactional_db, real_broker, tmp_path):
+    # A schedule defined only in the database (as the admin would add one), every second.
+    every_second = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(name="heartbeat-every-second", task=HEARTBEAT_TASK, interval=every_second)
+
+    with celery_processes(tmp_path=tmp_path, worker=False, beat=True) as celery:
+        wait_for(lambda: _heartbeat("beat"), what=f"beat's start-up heartbeat\n{celery.log('beat')}")
+        Heartbeat.objects.all().delete()
+
+        # Start-up happens once: only publishing the scheduled task can record beat again.
+        wait_for(lambda: _heartbeat("beat"), what=f"beat to publish again\n{celery.log('beat')}")
+        assert "Sending due task heartbeat-every-second" in celery.log("beat")
+        assert _heartbeat("worker") is None  # no worker runs: beat's record does not depend on one
