@@ -1,0 +1,21 @@
+from casework import demo
+from casework.models import Campaign, Case, Constituent, Contact, PostcodeWard
+from mpoffice import demo as office_demo
+
+
+def _counts():
+    return (Constituent.objects.count(), Case.objects.count(), Contact.objects.count(), PostcodeWard.objects.count())
+
+
+def test_demo_loads_both_offices_and_a_second_run_adds_nothing(db):
+    office_demo.load(log=lambda line: None)
+    demo.load(log=lambda line: None)
+    first = _counts()
+    demo.load(log=lambda line: None)
+    assert _counts() == first
+    for prefix in ("MKN", "MKS"):
+        assert Constituent.objects.filter(office__reference_prefix=prefix).count() >= 40
+        knife = Campaign.objects.get(office__reference_prefix=prefix, name="Knife crime in Milton Keynes")
+        assert knife.cases.filter(topic__name="Knife crime").exists()
+        assert not knife.cases.exclude(office__reference_prefix=prefix).exists()
+    assert Constituent.objects.exclude(ward=None).count() == Constituent.objects.count()
