@@ -1,3 +1,5 @@
+from django.utils.functional import SimpleLazyObject
+
 from mpoffice.models import Role
 
 
@@ -11,3 +13,13 @@ def office(request) -> dict:
         "user_memberships": request.memberships,
         "Role": Role,
     }
+
+
+def notifications(request) -> dict:
+    """The unread count in the navigation: one COUNT on an index, and only on pages that show it."""
+    membership = getattr(request, "membership", None)
+    if not membership:
+        return {"unread_notifications": 0}
+    from mpoffice.notifications import unread_count
+
+    return {"unread_notifications": SimpleLazyObject(lambda: unread_count(membership=membership))}

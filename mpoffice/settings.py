@@ -8,6 +8,8 @@ A bad value stops start-up with one line that names the variable (see ``mpoffice
 
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from mpoffice.config import Config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -78,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mpoffice.context_processors.office",
+                "mpoffice.context_processors.notifications",
             ],
         },
     },
@@ -89,7 +92,14 @@ DATABASES["default"]["CONN_MAX_AGE"] = config.int("CONN_MAX_AGE", default=60 if 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; the timeout rides out short locks.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # A transaction takes the write lock when it begins, not half-way through: a read
+            # followed by a write (claiming outbox rows, bulk items) then waits its turn instead
+            # of failing with "database is locked" when a worker wrote in between.
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 # Lets several test runs share one PostgreSQL server without dropping each other's database.
 if test_db_name := config.str("DATABASE_TEST_NAME", default=""):
@@ -226,7 +236,31 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "mpoffice.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 55}},
+    # Sweeps derive what is due from the database; running one twice (two beats, a re-delivered
+    # message) raises nothing twice, and a missed run is caught up by the next.
+    "reminders-replies-overdue": {
+        "task": "letters.tasks.reminders_replies_overdue",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "reminders-casework": {"task": "letters.tasks.reminders_casework", "schedule": 300.0, "options": {"expires": 290}},
+    "reminders-approvals": {"task": "letters.tasks.reminders_approvals", "schedule": 900.0, "options": {"expires": 890}},
+    "notifications-email": {"task": "mpoffice.tasks.notifications_email", "schedule": 60.0, "options": {"expires": 55}},
+    "notifications-digest": {"task": "mpoffice.tasks.notifications_digest", "schedule": crontab(hour=7, minute=0)},
+    # Monday 08:00 in CELERY_TIMEZONE (Europe/London): 08:00 BST in summer, 08:00 GMT in winter.
+    "weekly-summary": {"task": "mpoffice.tasks.weekly_summary", "schedule": crontab(day_of_week=1, hour=8, minute=0)},
+    "bulk-resume": {"task": "letters.tasks.bulk_resume_stalled", "schedule": 60.0, "options": {"expires": 55}},
 }
+# Reminders and notifications.
+# Where people reach Postbag: links in e-mails start with it.
+SITE_URL = config.str("SITE_URL", default="http://127.0.0.1:8000")
+APPROVAL_REMINDER_WORKING_DAYS = config.int("APPROVAL_REMINDER_WORKING_DAYS", default=3)
+# A notification e-mail claimed this long ago by a worker that never finished is sent again.
+NOTIFICATION_CLAIM_TIMEOUT_SECONDS = config.int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=600)
+# Bulk replies: letters per chunk task, and how long a run may make no progress before the
+# resume sweep queues it again (a worker died in the middle of a chunk).
+BULK_CHUNK_SIZE = config.int("BULK_CHUNK_SIZE", default=25)
+BULK_STALL_SECONDS = config.int("BULK_STALL_SECONDS", default=120)
 # How stale a heartbeat may be before /healthz calls the worker or beat down.
 HEARTBEAT_MAX_AGE_SECONDS = config.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from mpoffice import views
+from mpoffice import notification_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,9 +11,14 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("system/status/", views.system_status, name="system-status"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("notifications/", notification_views.notification_list, name="notification-list"),
+    path("notifications/<int:pk>/read/", notification_views.notification_read, name="notification-read"),
+    path("notifications/read-all/", notification_views.notification_read_all, name="notification-read-all"),
+    path("notifications/settings/", notification_views.notification_preferences, name="notification-preferences"),
     path("briefings/<int:pk>/", views.campaign_briefing_view, name="campaign-briefing"),
     path("briefings/<int:pk>/briefing.pdf", views.campaign_briefing_pdf, name="campaign-briefing-pdf"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/two-factor/", include("mpoffice.twofactor.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("casework.urls")),
     path("letters/", include("letters.urls")),

@@ -13,7 +13,7 @@ from mpoffice.access import office_required
 from mpoffice.charts import horizontal_bar_chart, monthly_bar_chart
 from mpoffice.forms import OfficeSwitchForm
 from mpoffice.middleware import SESSION_OFFICE_KEY
-from mpoffice.models import Role
+from mpoffice.models import Role, SweepError, SweepRun
 from mpoffice.selectors import system_health
 from mpoffice.summaries import campaign_briefing, office_dashboard
 
@@ -113,4 +113,13 @@ def healthz(request):
 
 @office_required(Role.STAFF, Role.MP)
 def system_status(request):
-    return render(request, "mpoffice/system_status.html", {"health": system_health(), "title": "System status"})
+    return render(
+        request,
+        "mpoffice/system_status.html",
+        {
+            "health": system_health(),
+            "sweeps": SweepRun.objects.all(),
+            "sweep_errors": SweepError.objects.for_office(request.office)[:20],
+            "title": "System status",
+        },
+    )
