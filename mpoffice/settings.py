@@ -244,7 +244,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
     "reminders-casework": {"task": "letters.tasks.reminders_casework", "schedule": 300.0, "options": {"expires": 290}},
-    "reminders-approvals": {"task": "letters.tasks.reminders_approvals", "schedule": 900.0, "options": {"expires": 890}},
+    "reminders-approvals": {
+        "task": "letters.tasks.reminders_approvals",
+        "schedule": 900.0,
+        "options": {"expires": 890},
+    },
     "notifications-email": {"task": "mpoffice.tasks.notifications_email", "schedule": 60.0, "options": {"expires": 55}},
     "notifications-digest": {"task": "mpoffice.tasks.notifications_digest", "schedule": crontab(hour=7, minute=0)},
     # Monday 08:00 in CELERY_TIMEZONE (Europe/London): 08:00 BST in summer, 08:00 GMT in winter.
