@@ -107,14 +107,16 @@ def test_letter_is_addressed_to_the_holder_on_its_date(office, mp, staff):
     from tests.letters.factories import PostHolderFactory
 
     post = make_post(office, holder=None)
-    PostHolderFactory(post=post, name="Sajid Javid", started_on=date(2018, 4, 30), ended_on=date(2019, 7, 23))
+    PostHolderFactory(
+        post=post, name="The previous holder (test)", started_on=date(2018, 4, 30), ended_on=date(2019, 7, 23)
+    )
     PostHolderFactory(post=post, name="Priti Patel", started_on=date(2019, 7, 24))
-    assert post.holder_on(date(2019, 1, 1)).name == "Sajid Javid"
+    assert post.holder_on(date(2019, 1, 1)).name == "The previous holder (test)"
     assert post.holder_on(date(2021, 6, 1)).name == "Priti Patel"
     assert post.holder_on(date(2017, 1, 1)) is None
     letter = approved_letter(office, mp, post=post)
     services.letter_send(letter=letter, by=staff.user, channel="post", sent_on=date(2019, 6, 3))
-    assert letter.recipient_snapshot["name"] == "Sajid Javid"
+    assert letter.recipient_snapshot["name"] == "The previous holder (test)"
 
 
 def _sent(office, mp, staff, *, sent_on, cases=()):
