@@ -1,0 +1,494 @@
+"""The reference story (../shared/STORY.md), end to end in Chromium, as the people who live it.
+
+Set-up creates only what an office has on its first day: the two Milton Keynes offices with
+their people (the mpoffice demo loader), their topics and their postcode-to-ward tables.
+Everything after that is done through the pages, by the caseworker, the office manager and
+the two MPs in turn; each page they see is checked with axe-core.
+
+``make screenshots`` runs this module with SCREENSHOTS=1 to refresh docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from casework.demo import POSTCODES_CSV
+from casework.models import Topic
+from casework.services import postcode_wards_import
+from mpoffice import demo as mpoffice_demo
+from mpoffice.models import Office, Ward
+from tests.browser.journey import DATA, Journey
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("browser")]
+
+TOPICS = {
+    "Crime & policing": ["Knife crime", "Anti-social behaviour", "Policing"],
+    "Housing": ["Repairs", "Homelessness"],
+    "Transport": ["Roads"],
+}
+CAMPAIGN = "Knife crime in Milton Keynes"
+SURVEY = "Build Back Better in Milton Keynes South"
+CRIME_OPTION = "Tackling crime and anti-social behaviour"
+# Letter texts staff type into the template form; FINDING is where they paste the survey finding.
+JOINT_LETTER = (DATA / "joint_letter.txt").read_text(encoding="utf-8").strip()
+COVERING_LETTER = (DATA / "covering_letter.txt").read_text(encoding="utf-8").strip()
+
+
+@pytest.fixture
+def two_offices():
+    """Day one of both offices: people, topics and the postcode table, and nothing else."""
+    mpoffice_demo.load(log=lambda _message: None)
+    with POSTCODES_CSV.open(encoding="utf-8") as handle:
+        postcodes = list(csv.DictReader(handle))
+    for office in Office.objects.all():
+        for parent_name, children in TOPICS.items():
+            parent = Topic.objects.create(office=office, name=parent_name)
+            for name in children:
+                Topic.objects.create(office=office, parent=parent, name=name)
+        wards = set(Ward.objects.for_office(office).values_list("name", flat=True))
+        postcode_wards_import(office=office, rows=[row for row in postcodes if row["ward"] in wards])
+
+
+@pytest.fixture
+def journey(page: Page, axe_check, two_offices) -> Journey:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return Journey(page, axe_check)
+
+
+def nav(page: Page, menu: str, item: str | None = None) -> None:
+    """Use the main navigation bar, as a person would."""
+    main_nav = page.get_by_role("navigation", name="Main")
+    if item is None:
+        main_nav.get_by_role("link", name=menu, exact=True).click()
+    else:
+        main_nav.get_by_role("button", name=menu).or_(main_nav.get_by_role("link", name=menu, exact=True)).click()
+        main_nav.get_by_role("link", name=item, exact=True).click()
+
+
+def field(page: Page, label: str):
+    """The input with exactly this label (crispy marks required ones with an asterisk)."""
+    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
+
+
+def heading(page: Page, text: str | re.Pattern) -> None:
+    expect(page.get_by_role("heading", level=1)).to_have_text(text)
+
+
+def flash(page: Page, text: str | re.Pattern) -> None:
+    expect(page.get_by_role("status").filter(has_text=text).first).to_be_visible()
+
+
+# --- the people's journeys ---------------------------------------------------------------------
+
+
+def staff_creates_the_campaign(j: Journey) -> None:
+    page = j.page
+    j.sign_in("mks-staff")
+    heading(page, "Milton Keynes South: office overview")
+    j.check("the office manager's home page")
+    nav(page, "Campaigns")
+    heading(page, "Campaigns")
+    j.check("the campaign list")
+    page.get_by_role("link", name="New campaign").click()
+    heading(page, "New campaign")
+    j.check("the new campaign form")
+    field(page, "Name").fill(CAMPAIGN)
+    field(page, "Description").fill(
+        "Knife crime in Milton Keynes has risen by 90% over two years. Constituents' concerns, the facts, "
+        "the meetings with the Police and Crime Commissioner and the joint letter to the Home Secretary."
+    )
+    page.get_by_role("button", name="Save campaign").click()
+    flash(page, f"Campaign “{CAMPAIGN}” created.")
+    heading(page, CAMPAIGN)
+    page.get_by_text("Add a key fact").click()
+    field(page, "Statement").fill("Knife crime in Milton Keynes rose by 90% over two years.")
+    field(page, "Source").fill("Thames Valley Police figures")
+    field(page, "Date of the source").fill("2021-04-20")
+    page.get_by_role("button", name="Add key fact").click()
+    flash(page, "Key fact added.")
+    j.check("the campaign page")
+
+
+def caseworker_takes_a_phone_call(j: Journey) -> str:
+    """A constituent rings about knife crime: new constituent, a case, the call on its timeline."""
+    page = j.page
+    j.sign_in("mks-caseworker")
+    heading(page, "Milton Keynes South: your casework")
+    j.check("the caseworker's home page")
+    nav(page, "Casework", "Constituents")
+    heading(page, "Constituents")
+    field(page, "Name, postcode, e-mail or phone").fill("Brindley")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_text("No constituents found.")).to_be_visible()
+    j.check("the constituent list")
+    page.get_by_role("link", name="New constituent").click()
+    heading(page, "New constituent")
+    j.check("the new constituent form")
+    field(page, "Title").fill("Mrs")
+    field(page, "First name").fill("Grace")
+    field(page, "Last name").fill("Brindley")
+    field(page, "Address line 1").fill("7 Denbigh Road")
+    field(page, "Town").fill("Bletchley")
+    field(page, "Postcode").fill("mk3 6eb")
+    field(page, "Phone").fill("01908 123456")
+    field(page, "Preferred channel").select_option(label="Phone")
+    page.get_by_role("button", name="Save constituent").click()
+    flash(page, "Saved Mrs Grace Brindley.")
+    heading(page, "Mrs Grace Brindley")
+    expect(page.get_by_text("Bletchley Park")).to_be_visible()  # the ward, from the postcode table
+    j.check("the constituent page")
+
+    page.get_by_role("link", name="Open a case").click()
+    heading(page, "New case")
+    expect(page.get_by_label(re.compile("Mrs Grace Brindley"))).to_be_checked()
+    j.check("the new case form")
+    field(page, "Summary").fill("Knife crime: teenagers carrying knives near Bletchley station")
+    field(page, "Description").fill(
+        "Mrs Brindley's grandson was threatened with a knife on Denbigh Road. She asks what Mr Stewart is doing "
+        "about knife crime after the stabbing at MK College."
+    )
+    field(page, "Topic").select_option(label="Crime & policing › Knife crime")
+    field(page, "Tags").fill("knife crime, Bletchley")
+    page.get_by_role("button", name="Save case").click()
+    flash(page, re.compile(r"Opened case MKS-\d{4}-\d{5}\."))
+    reference = page.get_by_role("heading", level=1).inner_text().split(":")[0]
+
+    page.get_by_role("link", name="Log a call").click()
+    heading(page, re.compile("Log a call"))
+    j.check("the log-a-call form")
+    expect(field(page, "Channel")).to_have_value("phone")
+    field(page, "Summary").fill("Rang about a knife shown to her grandson near Bletchley station")
+    field(page, "Full text").fill(
+        "Mrs Brindley rang at 10:05. Her grandson (15) was threatened near the station on Friday evening; "
+        "reported to Thames Valley Police, crime number given. She wants more patrols and a reply from the MP."
+    )
+    page.get_by_role("button", name="Log contact").click()
+    flash(page, "Contact logged.")
+    timeline = page.locator("ol.timeline")
+    expect(timeline).to_contain_text("Phone, from the constituent (Mrs Grace Brindley): Rang about a knife shown")
+    expect(timeline).to_contain_text(f"Case {reference} opened")
+    j.check("the case page with its timeline")
+    j.shot("case-timeline")
+    return reference
+
+
+def caseworker_adds_an_email(j: Journey) -> str:
+    """An e-mail saved from the office mailbox (.eml) is uploaded to the inbox and opens a case."""
+    page = j.page
+    page.goto("/inbox/")
+    heading(page, "Inbox")
+    j.check("the inbox")
+    page.get_by_role("link", name=re.compile("Add an e-mail")).click()
+    heading(page, "Add an e-mail")
+    j.check("the add-an-e-mail form")
+    field(page, "E-mail file (.eml)").set_input_files(DATA / "asb_fishermead.eml")
+    page.get_by_role("button", name="Add the message").click()
+    flash(page, "The message is in the inbox, waiting for triage.")
+    heading(page, "Knife crime and anti-social behaviour near Fishermead underpasses")
+    j.check("an inbound message")
+    field(page, "Topic").select_option(label="Crime & policing › Anti-social behaviour")
+    page.get_by_role("button", name="Open a case").click()
+    flash(page, re.compile(r"Case MKS-\d{4}-\d{5} was opened from the message\."))
+    reference = page.get_by_role("heading", level=1).inner_text().split(":")[0]
+    expect(page.locator("ol.timeline")).to_contain_text("Knife crime and anti-social behaviour near Fishermead")
+    return reference
+
+
+def caseworker_records_a_surgery_visit(j: Journey) -> str:
+    page = j.page
+    nav(page, "Casework", "Constituents")
+    page.get_by_role("link", name="New constituent").click()
+    field(page, "Title").fill("Mr")
+    field(page, "First name").fill("Tomasz")
+    field(page, "Last name").fill("Kowalczyk")
+    field(page, "Address line 1").fill("21 Tattenhoe Lane")
+    field(page, "Town").fill("Milton Keynes")
+    field(page, "Postcode").fill("MK4 3GN")
+    field(page, "Email").fill("tomasz.kowalczyk@example.org")
+    page.get_by_role("button", name="Save constituent").click()
+    flash(page, "Saved Mr Tomasz Kowalczyk.")
+    page.get_by_role("link", name="Open a case").click()
+    field(page, "Summary").fill("Anti-social behaviour and knife crime fears at Tattenhoe Park")
+    field(page, "Topic").select_option(label="Crime & policing › Anti-social behaviour")
+    page.get_by_role("button", name="Save case").click()
+    flash(page, re.compile(r"Opened case MKS-\d{4}-\d{5}\."))
+    reference = page.get_by_role("heading", level=1).inner_text().split(":")[0]
+    page.get_by_role("link", name="Log a contact").click()
+    heading(page, re.compile("Log a contact"))
+    field(page, "Channel").select_option(label="Surgery")
+    field(page, "Summary").fill("Came to the Saturday surgery about gangs and knives at Tattenhoe Park")
+    field(page, "Full text").fill(
+        "Runs the residents' association. Young people carrying knives in the park in the evenings; "
+        "asks the MP to press the Home Office and Thames Valley Police for a long-term answer."
+    )
+    page.get_by_role("button", name="Log contact").click()
+    flash(page, "Contact logged.")
+    expect(page.locator("ol.timeline")).to_contain_text("Surgery, from the constituent (Mr Tomasz Kowalczyk)")
+    return reference
+
+
+def caseworker_finds_and_links_the_cases(j: Journey, references: list[str]) -> None:
+    page = j.page
+    page.goto("/search/")
+    heading(page, "Search cases and contacts")
+    field(page, "Words to find").fill("knife")
+    page.get_by_role("button", name="Search").click()
+    for reference in references[::2]:  # the phone call's and the surgery's cases say "knife" in the summary
+        expect(page.get_by_role("link", name=reference)).to_be_visible()
+    j.check("the search results")
+    field(page, "Contacts (e-mails, calls, letters)").check()
+    field(page, "Words to find").fill("underpass")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name=references[1])).to_be_visible()
+
+    page.goto("/search/constituents/?q=MK4")
+    j.check("constituent search")
+    expect(page.get_by_role("link", name="Mr Tomasz Kowalczyk")).to_be_visible()
+
+    nav(page, "Campaigns")
+    page.get_by_role("link", name=CAMPAIGN).click()
+    heading(page, CAMPAIGN)
+    for reference in references:
+        field(page, "Add a case by reference").fill(reference)
+        page.get_by_role("button", name="Add case").click()
+        flash(page, f"{reference} is now part of “{CAMPAIGN}”.")
+    expect(page.get_by_role("heading", name="Cases raising it (3)")).to_be_visible()
+    j.check("the campaign page with its cases")
+
+
+def staff_imports_the_survey(j: Journey) -> str:
+    """The survey CSV, mapped column by column; Postcode computes 39% (36–42%) and it is cited."""
+    page = j.page
+    j.sign_in("mks-staff")
+    nav(page, "Surveys")
+    heading(page, "Surveys")
+    j.check("the survey list")
+    page.get_by_role("link", name="New survey").click()
+    heading(page, "New survey")
+    j.check("the new survey form")
+    field(page, "Title").fill(SURVEY)
+    field(page, "Description").fill("Iain Stewart's constituency survey on the priorities for recovery.")
+    field(page, "Opened on").fill("2021-03-01")
+    field(page, "Closed on").fill("2021-04-11")
+    page.get_by_role("button", name="Save survey").click()
+    flash(page, f"Survey “{SURVEY}” created. Now import its responses.")
+    heading(page, f"Import responses to “{SURVEY}”")
+    j.check("the survey import form")
+    field(page, "CSV file of responses").set_input_files(DATA / "build_back_better_mks.csv")
+    page.get_by_role("button", name="Upload and choose columns").click()
+
+    heading(page, "Choose what each column holds")
+    expect(page.get_by_label("Respondent ID")).to_have_value("respondent_id")
+    expect(page.get_by_label("Submitted")).to_have_value("submitted_at")
+    expect(page.get_by_label("Postcode")).to_have_value("postcode")
+    priority = page.get_by_label(re.compile("Which one thing should be the priority"))
+    expect(priority).to_have_value("single")
+    j.check("the column-mapping step")
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("status").filter(has_text="Every row is fine")).to_contain_text("1210 new responses")
+    j.check("the column-mapping step, checked")
+    page.get_by_role("button", name=re.compile(r"Import 1,?210 responses")).click()
+    flash(page, "Imported 1,210 responses.")
+    heading(page, SURVEY)
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=CRIME_OPTION))
+    expect(row.get_by_role("cell").nth(0)).to_have_text("472")
+    expect(row.get_by_role("cell").nth(1)).to_have_text("39%")
+    expect(row.get_by_role("cell").nth(2)).to_have_text("36–42%")
+    j.check("the survey results")
+    j.shot("survey-results")
+    row.get_by_label(f"Campaign for “{CRIME_OPTION}”").select_option(label=CAMPAIGN)
+    row.get_by_role("button", name="Save as finding").click()
+    flash(page, re.compile(r"Saved to Knife crime in Milton Keynes: 39% of 1,210 respondents \(95% CI 36–42%\)"))
+    heading(page, CAMPAIGN)
+    finding = page.get_by_role("region", name="Survey findings").locator("blockquote").first
+    return finding.evaluate("node => node.firstChild.textContent").strip()
+
+
+def staff_drafts_the_joint_letter(j: Journey, finding: str, references: list[str]) -> str:
+    """The Home Office in the address book, a template citing the finding, the draft, MK North invited."""
+    page = j.page
+    nav(page, "Letters")
+    page.get_by_role("link", name="Organisations").click()
+    heading(page, "Organisations")
+    j.check("the address book")
+    page.get_by_role("link", name="New organisation").click()
+    j.check("the new organisation form")
+    field(page, "Name").fill("Home Office")
+    field(page, "Postal address").fill("2 Marsham Street\nLondon\nSW1P 4DF")
+    field(page, "Email").fill("public.enquiries@homeoffice.example.org")
+    expect(field(page, "Reply target (working days)")).to_have_value("20")
+    page.get_by_role("button", name="Save").click()
+    flash(page, "Home Office saved.")
+    page.get_by_role("link", name="Add a post", exact=True).click()
+    j.check("the new post form")
+    field(page, "Title").fill("Home Secretary")
+    field(page, "Salutation").fill("Dear Home Secretary")
+    page.get_by_role("button", name="Save").click()
+    flash(page, "Post added. Now add who holds it.")
+    page.get_by_role("link", name="Add a post-holder").click()
+    j.check("the new post-holder form")
+    field(page, "Post").select_option(label="Home Secretary, Home Office")
+    field(page, "Name").fill("Priti Patel")
+    field(page, "Started on").fill("2019-07-24")
+    page.get_by_role("button", name="Save").click()
+    flash(page, "Post-holder added.")
+    expect(page.get_by_text("Priti Patel: from 24 July 2019 (current)")).to_be_visible()
+    j.check("an organisation with its posts")
+
+    page.get_by_role("link", name="Templates").click()
+    heading(page, "Letter templates")
+    j.check("the template list")
+    page.get_by_role("link", name="New template").click()
+    j.check("the new template form")
+    field(page, "Name").fill("Joint letter: knife crime in Milton Keynes")
+    field(page, "Subject").fill("Knife crime in Milton Keynes")
+    field(page, "Body").fill(JOINT_LETTER.replace("FINDING", finding))
+    page.get_by_role("button", name="Save template").click()
+    flash(page, "Template “Joint letter: knife crime in Milton Keynes” saved.")
+    page.get_by_role("link", name="New template").click()
+    field(page, "Name").fill("Covering letter: forwarding a reply")
+    field(page, "Subject").fill("The reply to your MP's letter ({{ case_reference }})")
+    field(page, "Body").fill(COVERING_LETTER)
+    page.get_by_role("button", name="Save template").click()
+    flash(page, "Template “Covering letter: forwarding a reply” saved.")
+
+    page.get_by_role("link", name="Letters", exact=True).first.click()
+    heading(page, "Letters")
+    j.check("the letter list")
+    page.get_by_role("link", name="New letter").click()
+    heading(page, "New letter")
+    j.check("the new letter form")
+    field(page, "Template").select_option(label="Joint letter: knife crime in Milton Keynes")
+    page.get_by_label(re.compile("A post-holder")).check()
+    field(page, "Post").select_option(label="Home Secretary, Home Office")
+    field(page, "About cases").fill(", ".join(references))
+    field(page, "Campaign").select_option(label=CAMPAIGN)
+    page.get_by_role("button", name="Save draft").click()
+    flash(page, re.compile(r"Draft MKS-L-\d{4}-\d{4} saved\."))
+    reference = page.get_by_role("heading", level=1).inner_text().split(":")[0]
+    expect(page.locator(".letter-text")).to_contain_text(finding)
+    expect(page.get_by_text("To: Home Secretary, Home Office")).to_be_visible()
+
+    field(page, "Invite another MP to co-sign").select_option(label="Milton Keynes North")
+    page.get_by_role("button", name="Invite").click()
+    flash(page, "Ben Everitt MP will co-sign; their office now sees this letter.")
+    page.get_by_role("button", name="Send to the MPs for approval").click()
+    flash(page, "Sent to the MP for approval.")
+    expect(page.get_by_text("Awaiting MP approval").first).to_be_visible()
+    j.check("a joint letter awaiting approval")
+    return reference
+
+
+def staff_drafts_a_letter_of_his_own(j: Journey) -> str:
+    """Iain Stewart also writes to the Home Secretary in his own right (STORY.md, 7)."""
+    page = j.page
+    nav(page, "Letters")
+    page.get_by_role("link", name="New letter").click()
+    field(page, "Subject").fill("Knife crime in Milton Keynes South")
+    field(page, "Body").fill(
+        "{{ salutation }},\n\nFurther to the joint letter from Ben Everitt and me, I write about Milton Keynes "
+        "South in particular, where 39% of respondents to my survey said tackling crime and anti-social "
+        "behaviour should be the local priority.\n\nI should be grateful for your reply."
+    )
+    page.get_by_label(re.compile("A post-holder")).check()
+    field(page, "Post").select_option(label="Home Secretary, Home Office")
+    field(page, "Campaign").select_option(label=CAMPAIGN)
+    page.get_by_role("button", name="Save draft").click()
+    flash(page, re.compile(r"Draft MKS-L-\d{4}-\d{4} saved\."))
+    reference = page.get_by_role("heading", level=1).inner_text().split(":")[0]
+    page.get_by_role("button", name="Send to the MP for approval").click()
+    flash(page, "Sent to the MP for approval.")
+    return reference
+
+
+def mp_reads_and_approves(j: Journey, username: str, joint: str, own: str | None = None) -> None:
+    page = j.page
+    j.sign_in(username)
+    waiting = page.get_by_role("region", name="Letters waiting for approval")
+    expect(waiting.get_by_role("link", name=re.compile(joint))).to_be_visible()
+    j.check("the MP's dashboard with letters to approve")
+    if own is not None:
+        # Iain Stewart sends his own letter back with a comment before approving the joint one.
+        waiting.get_by_role("link", name=re.compile(own)).click()
+        heading(page, re.compile(own))
+        field(page, "What should change").fill(
+            "Mention my meeting with the PCC and local officers in Netherfield, and ask her to visit."
+        )
+        page.get_by_role("button", name="Return with comments").click()
+        flash(page, "Returned to the drafter with your comments.")
+        expect(page.get_by_text("Returned with comments").first).to_be_visible()
+        page.get_by_role("link", name="Home").click()
+    waiting.get_by_role("link", name=re.compile(joint)).click()
+    heading(page, re.compile(joint))
+    j.check("a letter awaiting the MP's approval")
+    j.shot(f"letter-approval-{username}")
+    page.get_by_role("button", name="Approve my signature").click()
+    flash(page, re.compile("Approved. The office can now send it.|Your approval is recorded"))
+    j.check("a letter the MP approved")
+
+
+def staff_fixes_the_returned_letter(j: Journey, own: str) -> None:
+    page = j.page
+    j.sign_in("mks-staff")
+    nav(page, "Letters")
+    field(page, "Status").select_option(label="Returned with comments")
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("link", name=own).click()
+    expect(page.get_by_role("region", name="History")).to_contain_text("Mention my meeting with the PCC")
+    page.get_by_role("link", name="Edit").click()
+    j.check("the letter edit form")
+    body = field(page, "Body")
+    body.fill(
+        body.input_value().replace(
+            "\n\nI should be grateful",
+            "\n\nI have met the Police and Crime Commissioner and local officers in Netherfield to discuss "
+            "violent crime, its causes and possible answers. I invite you to visit Milton Keynes.\n\n"
+            "I should be grateful",
+        )
+    )
+    page.get_by_role("button", name="Save draft").click()
+    flash(page, "Letter saved.")
+    page.get_by_role("button", name="Send to the MP for approval").click()
+    flash(page, "Sent to the MP for approval.")
+
+
+def mp_approves_the_fixed_letter(j: Journey, own: str) -> None:
+    page = j.page
+    j.sign_in("mks-mp")
+    page.get_by_role("region", name="Letters waiting for approval").get_by_role("link", name=re.compile(own)).click()
+    expect(page.locator(".letter-text")).to_contain_text("in Netherfield")
+    page.get_by_role("button", name="Approve my signature").click()
+    flash(page, "Approved. The office can now send it.")
+
+
+def test_the_knife_crime_story_end_to_end(journey: Journey):
+    j = journey
+    with j.step("Staff, MK South: creates the knife-crime campaign"):
+        staff_creates_the_campaign(j)
+    with j.step("Caseworker, MK South: a phone call opens a case"):
+        phone_case = caseworker_takes_a_phone_call(j)
+    with j.step("Caseworker, MK South: an e-mail upload opens a case"):
+        email_case = caseworker_adds_an_email(j)
+    with j.step("Caseworker, MK South: a surgery visit opens a case"):
+        surgery_case = caseworker_records_a_surgery_visit(j)
+    with j.step("Caseworker, MK South: finds the cases by search and links them to the campaign"):
+        caseworker_finds_and_links_the_cases(j, [phone_case, email_case, surgery_case])
+    with j.step("Staff, MK South: imports the survey and saves the 39% finding"):
+        finding = staff_imports_the_survey(j)
+    with j.step("Staff, MK South: drafts the joint letter from a template and invites MK North"):
+        joint = staff_drafts_the_joint_letter(j, finding, [phone_case, email_case, surgery_case])
+    with j.step("Staff, MK South: drafts Iain Stewart's own letter"):
+        own = staff_drafts_a_letter_of_his_own(j)
+    with j.step("MP, MK South: returns his own letter with a comment, approves the joint one"):
+        mp_reads_and_approves(j, "mks-mp", joint, own=own)
+    with j.step("MP, MK North: approves the joint letter in his own office"):
+        mp_reads_and_approves(j, "mkn-mp", joint)
+    with j.step("Staff, MK South: fixes and resubmits the returned letter; the MP approves it"):
+        staff_fixes_the_returned_letter(j, own)
+        mp_approves_the_fixed_letter(j, own)
+    print("\n" + j.report())
+    j.assert_every_page_checked()
