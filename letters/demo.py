@@ -85,6 +85,17 @@ COVERING_TEMPLATE = (
     "Member of Parliament for {{ constituency }}",
 )
 
+# The bulk reply to everyone who wrote about knife crime (Letters > Bulk replies).
+BULK_TEMPLATE = (
+    "Knife crime: reply to constituents",
+    "Knife crime in Milton Keynes ({{ case_reference }})",
+    "Thank you for contacting me about knife crime in Milton Keynes. I share your concern.\n\n"
+    "I have written to the Home Secretary and met the Police and Crime Commissioner to press for a long-term, "
+    "joined-up response from the police, the courts and the Crown Prosecution Service, and I will keep you "
+    "informed of the replies I receive.\n\nIf you would like to add anything, please quote the reference "
+    "{{ case_reference }}.",
+)
+
 JOINT_BODY = """As the two Members of Parliament for Milton Keynes, we are writing to you jointly about the rise in knife crime in our city, which is causing deep concern among our constituents.
 
 Knife crime in Milton Keynes has risen by 90% over the last two years, and Milton Keynes is now among the three fastest-growing areas for knife crime of the 43 police force areas of England and Wales. A 16-year-old was fatally stabbed at MK College, and a further death means that our community has now suffered the fourth fatal stabbing in 13 weeks.
@@ -131,6 +142,9 @@ def _address_book(office: Office) -> dict[str, Post]:
         office=office,
         name=COVERING_TEMPLATE[0],
         defaults={"subject": COVERING_TEMPLATE[1], "body": COVERING_TEMPLATE[2]},
+    )
+    LetterTemplate.objects.get_or_create(
+        office=office, name=BULK_TEMPLATE[0], defaults={"subject": BULK_TEMPLATE[1], "body": BULK_TEMPLATE[2]}
     )
     return posts
 

@@ -354,6 +354,103 @@ class Reply(OfficeScopedModel):
         return self.letter.get_absolute_url()
 
 
+# --- bulk replies (mail merge) -----------------------------------------------------------------
+
+
+class BulkRun(OfficeScopedModel):
+    """One mail merge: a template sent to every constituent of a campaign or a filtered case list."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Previewed, not started"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        CANCELLED = "cancelled", "Cancelled"
+
+    template = models.ForeignKey(LetterTemplate, on_delete=models.PROTECT, related_name="+")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    description = models.CharField(max_length=300, help_text="Who the letters go to, as chosen.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    total = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Moved on by every chunk: a running run that stops moving has lost its worker (resume sweep).
+    last_progress_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["office", "-created_at"], name="bulkrun_office_created"),
+            models.Index(fields=["status", "last_progress_at"], name="bulkrun_status_progress"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Bulk reply #{self.pk}: {self.description}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("letters:bulk-detail", kwargs={"pk": self.pk})
+
+
+def bulk_batch_path(instance: BulkBatch, filename: str) -> str:
+    return f"bulk/{instance.office_id}/run-{instance.run_id}-batch-{instance.number:04d}-{uuid.uuid4().hex[:8]}.pdf"
+
+
+class BulkBatch(OfficeScopedModel):
+    """A print-ready PDF of the run's postal letters (one chunk's worth), each letter on new pages."""
+
+    run = models.ForeignKey(BulkRun, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    pdf = models.FileField(upload_to=bulk_batch_path, max_length=200)
+    letters = models.PositiveIntegerField()
+    pages = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="bulkbatch_unique_number")]
+
+
+class BulkItem(OfficeScopedModel):
+    """One constituent of a run. Unique per run and constituent, and its letter is created in
+    the same transaction that marks it done: nobody gets two letters from one run."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class EmailState(models.TextChoices):
+        NONE = "", "Not by e-mail"
+        PENDING = "pending", "Waiting to be e-mailed"
+        CLAIMED = "claimed", "Being e-mailed"
+        SENT = "sent", "E-mailed"
+
+    run = models.ForeignKey(BulkRun, on_delete=models.CASCADE, related_name="items")
+    # Erasing a constituent (data protection) removes them from runs too.
+    constituent = models.ForeignKey(Constituent, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.TextField(blank=True, help_text="Why it failed, and what to do.")
+    letter = models.OneToOneField(Letter, null=True, blank=True, on_delete=models.SET_NULL, related_name="bulk_item")
+    channel = models.CharField(max_length=10, choices=Letter.Channel.choices, blank=True)
+    batch = models.ForeignKey(BulkBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+    email_state = models.CharField(max_length=10, choices=EmailState.choices, blank=True, default="")
+    email_claim = models.CharField(max_length=32, blank=True)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["run", "constituent"], name="bulkitem_once_per_constituent")]
+        indexes = [models.Index(fields=["run", "status"], name="bulkitem_run_status")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.constituent_id}: {self.status}"
+
+
 __all__ = [
     "Letter",
     "LetterCase",

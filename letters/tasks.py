@@ -6,8 +6,10 @@ import logging
 import smtplib
 
 from celery import shared_task
+from django.conf import settings
 
-from letters.models import Letter
+from letters import bulk, reminders
+from letters.models import BulkRun, Letter
 from letters.services import letter_email_send
 
 logger = logging.getLogger(__name__)
@@ -26,3 +28,52 @@ def letter_email(letter_id: int) -> None:
         return
     if letter_email_send(letter_id=letter_id):
         logger.info("letter %s e-mailed", letter_id)
+
+
+# --- reminders and bulk replies -----------------------------------------------------------------
+# Sweeps and chunks are idempotent (unique reminder keys, row-locked claims), so they are acked
+# late: a worker killed mid-task has its message delivered again, and doing it twice is harmless.
+
+
+@shared_task(name="letters.tasks.reminders_replies_overdue", acks_late=True, soft_time_limit=240, time_limit=300)
+def reminders_replies_overdue() -> None:
+    """Every minute: replies past their due date (notify, and draft a chaser once)."""
+    reminders.sweep_replies_overdue()
+
+
+@shared_task(name="letters.tasks.reminders_casework", acks_late=True, soft_time_limit=240, time_limit=300)
+def reminders_casework() -> None:
+    """Case review dates reached, follow-up actions past due."""
+    reminders.sweep_casework()
+
+
+@shared_task(name="letters.tasks.reminders_approvals", acks_late=True, soft_time_limit=240, time_limit=300)
+def reminders_approvals() -> None:
+    """Letters waiting for the MP more than APPROVAL_REMINDER_WORKING_DAYS working days."""
+    reminders.sweep_approvals(working_days=settings.APPROVAL_REMINDER_WORKING_DAYS)
+
+
+@shared_task(
+    name="letters.tasks.bulk_chunk",
+    acks_late=True,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def bulk_chunk(run_id: int) -> None:
+    """Make the next chunk of a bulk run's letters, then queue the next chunk while work is left."""
+    if not BulkRun.objects.filter(pk=run_id).exists():
+        logger.info("bulk run %s no longer exists; nothing to do", run_id)
+        return
+    if bulk.bulk_chunk_process(run_id=run_id):
+        bulk_chunk.delay(run_id)
+
+
+@shared_task(name="letters.tasks.bulk_resume_stalled", acks_late=True, soft_time_limit=50, time_limit=60)
+def bulk_resume_stalled() -> None:
+    """Every minute: queue again the runs whose worker died (no progress for BULK_STALL_SECONDS)."""
+    bulk.bulk_runs_resume()

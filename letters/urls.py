@@ -1,6 +1,6 @@
 from django.urls import path
 
-from letters import views
+from letters import bulk_views, views
 
 app_name = "letters"
 
@@ -31,4 +31,11 @@ urlpatterns = [
     path("templates/", views.template_list, name="template-list"),
     path("templates/new/", views.template_create, name="template-create"),
     path("templates/<int:pk>/", views.template_edit, name="template-edit"),
+    path("bulk/", bulk_views.bulk_list, name="bulk-list"),
+    path("bulk/new/", bulk_views.bulk_new, name="bulk-new"),
+    path("bulk/<int:pk>/", bulk_views.bulk_detail, name="bulk-detail"),
+    path("bulk/<int:pk>/progress/", bulk_views.bulk_progress_view, name="bulk-progress"),
+    path("bulk/<int:pk>/start/", bulk_views.bulk_start, name="bulk-start"),
+    path("bulk/<int:pk>/cancel/", bulk_views.bulk_cancel, name="bulk-cancel"),
+    path("bulk/batches/<int:pk>/batch.pdf", bulk_views.bulk_batch_pdf, name="bulk-batch"),
 ]

@@ -82,6 +82,8 @@ class CeleryProcesses:
     transport_options: dict
     worker: subprocess.Popen | None = None
     beat: subprocess.Popen | None = None
+    broker_url: str | None = None  # None: the project's broker (settings)
+    extra: list[subprocess.Popen] = field(default_factory=list)  # a second beat, ...
     _logs: list[IO] = field(default_factory=list)
     _worker_starts: int = 0
 
@@ -128,12 +130,14 @@ class CeleryProcesses:
             raise AssertionError(f"The Celery worker exited with {self.worker.returncode}:\n{self.log(log_name)}")
         return " ready." in self.log(log_name)
 
-    def start_beat(self) -> subprocess.Popen:
-        assert self.beat is None or self.beat.poll() is not None, "beat is already running"
-        schedule_dir = self.log_dir / "beat"
+    def start_beat(self, name: str = "beat") -> subprocess.Popen:
+        """Start beat; a second one with another ``name`` (two beats running by mistake)."""
+        if name == "beat":
+            assert self.beat is None or self.beat.poll() is not None, "beat is already running"
+        schedule_dir = self.log_dir / name
         schedule_dir.mkdir(exist_ok=True)
-        self.beat = self._spawn(
-            "beat",
+        process = self._spawn(
+            name,
             [
                 CELERY,
                 "-A",
@@ -145,7 +149,11 @@ class CeleryProcesses:
                 "--max-interval=1",
             ],
         )
-        return self.beat
+        if name == "beat":
+            self.beat = process
+        else:
+            self.extra.append(process)
+        return process
 
     def kill_worker(self, sig: int = signal.SIGKILL) -> None:
         """Kill the worker and its pool children at once (SIGKILL: no chance to ack or clean up)."""
@@ -159,7 +167,7 @@ class CeleryProcesses:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def close(self) -> None:
-        for process in (self.worker, self.beat):
+        for process in (self.worker, self.beat, *self.extra):
             # SIGKILL to the whole process group: a graceful shutdown spends seconds in Celery's
             # timers, and tests about the queue's state send SIGKILL themselves anyway.
             _stop(process, signal.SIGKILL)
@@ -170,7 +178,7 @@ class CeleryProcesses:
     @contextmanager
     def connection(self):
         """A broker connection of the test process to the same broker and folder as the workers."""
-        with celery_app.connection_for_write(transport_options=self.transport_options) as conn:
+        with celery_app.connection_for_write(url=self.broker_url, transport_options=self.transport_options) as conn:
             # Declared here too, so that a message sent before the worker starts is kept.
             Queue(self.queue, Exchange(self.queue), routing_key=self.queue)(conn.default_channel).declare()
             yield conn
@@ -199,11 +207,18 @@ def _stop(process: subprocess.Popen | None, sig: int, *, grace: float = 10) -> N
 
 @contextmanager
 def celery_processes(
-    *, tmp_path: Path, worker: bool = True, beat: bool = False, concurrency: int = 1, extra_env: dict | None = None
+    *,
+    tmp_path: Path,
+    worker: bool = True,
+    beat: bool = False,
+    concurrency: int = 1,
+    extra_env: dict | None = None,
+    redis_url: str | None = None,
 ) -> Iterator[CeleryProcesses]:
     """Start a worker (and optionally beat) on the test database; stop them on the way out.
 
     With REDIS_URL set (CI) they use Redis; otherwise Kombu's filesystem broker in ``tmp_path``.
+    ``redis_url`` points them (and ``send``) at another Redis, e.g. one the test restarts.
     """
     log_dir = tmp_path / "celery"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -217,8 +232,8 @@ def celery_processes(
         # The worker must not be told about the test database name suffixing of pytest-django.
         "DATABASE_TEST_NAME": "",
     }
-    if settings.REDIS_URL:
-        env["REDIS_URL"] = settings.REDIS_URL
+    if redis_url or settings.REDIS_URL:
+        env["REDIS_URL"] = redis_url or settings.REDIS_URL
         transport_options: dict = {}
     else:
         env.pop("REDIS_URL", None)
@@ -234,7 +249,9 @@ def celery_processes(
             (broker_dir / folder).mkdir(parents=True, exist_ok=True)
     env.update(extra_env or {})
 
-    processes = CeleryProcesses(env=env, queue=queue, log_dir=log_dir, transport_options=transport_options)
+    processes = CeleryProcesses(
+        env=env, queue=queue, log_dir=log_dir, transport_options=transport_options, broker_url=redis_url
+    )
     try:
         if worker:
             processes.start_worker(concurrency=concurrency)

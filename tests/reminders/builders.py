@@ -11,3 +11,25 @@ def _notification(office):
     member = MembershipFactory(office=office, role=Role.STAFF)
     (notification,) = notifications_create(office=office, users=[member.user], kind="test", title="A reminder")
     return {"pk": notification.pk}
+
+
+def _bulk_run(office):
+    from tests.reminders.test_bulk import campaign_with_cases, make_run
+
+    campaign, _ = campaign_with_cases(office, people=1)
+    return make_run(office, campaign)
+
+
+@builder("letters:bulk-detail", "letters:bulk-progress", "letters:bulk-start", "letters:bulk-cancel")
+def _bulk(office):
+    return {"pk": _bulk_run(office).pk}
+
+
+@builder("letters:bulk-batch")
+def _bulk_batch(office):
+    from letters.bulk import bulk_chunk_process, bulk_run_start
+
+    run = _bulk_run(office)
+    bulk_run_start(run=run)
+    bulk_chunk_process(run_id=run.pk)
+    return {"pk": run.batches.get().pk}

@@ -1,0 +1,182 @@
+"""Bulk reply pages: choose who and which template, preview, start, watch, cancel, download.
+
+Office staff run bulk replies; the MP may watch them. Everything is fetched through the
+member's office (another office's run is a 404)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from casework.campaigns import campaign_cases, campaigns_for
+from casework.filters import CaseFilter
+from casework.selectors import cases_for
+from letters.bulk import bulk_preview, bulk_progress, bulk_run_cancel, bulk_run_prepare, bulk_run_start
+from letters.models import BulkBatch, BulkItem, BulkRun
+from letters.selectors import templates_for
+from letters.services import LetterError
+from mpoffice.access import office_required
+from mpoffice.models import Role
+
+RUNNERS = (Role.STAFF,)
+WATCHERS = (Role.STAFF, Role.MP)
+
+
+class BulkNewForm(forms.Form):
+    template = forms.ModelChoiceField(queryset=None, label="Letter template", empty_label="Choose a template")
+    source = forms.ChoiceField(
+        label="Who gets the letter",
+        choices=[
+            ("campaign", "Every constituent on a campaign's cases"),
+            ("cases", "Every constituent on the cases matching the filters below"),
+        ],
+        widget=forms.RadioSelect,
+        initial="campaign",
+    )
+    campaign = forms.ModelChoiceField(queryset=None, required=False, empty_label="Choose a campaign")
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates_for(membership=membership)
+        self.fields["campaign"].queryset = campaigns_for(membership=membership)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("source") == "campaign" and not cleaned.get("campaign"):
+            self.add_error("campaign", "Choose the campaign whose constituents should get the letter.")
+        return cleaned
+
+
+def _get_only(request):
+    """Reading views answer GET only, checked after the lookup (another office's run is a 404
+    whatever the method)."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
+    return None
+
+
+def _run(request, pk: int) -> BulkRun:
+    return get_object_or_404(BulkRun.objects.for_office(request.office).select_related("template", "campaign"), pk=pk)
+
+
+@require_GET
+@office_required(*WATCHERS)
+def bulk_list(request):
+    runs = BulkRun.objects.for_office(request.office).select_related("template", "created_by").order_by("-created_at")
+    page = Paginator(runs, 25).get_page(request.GET.get("page"))
+    return render(request, "letters/bulk_list.html", {"title": "Bulk replies", "page": page})
+
+
+def _filter_description(case_filter: CaseFilter) -> str:
+    data = case_filter.form.cleaned_data if case_filter.form.is_valid() else {}
+    parts = []
+    for name, value in data.items():
+        if value in (None, "", [], False) or name == "sort":
+            continue
+        shown = ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+        parts.append(f"{case_filter.form.fields[name].label or name}: {shown}")
+    return "Cases matching " + ("; ".join(parts) if parts else "all cases")
+
+
+@office_required(*RUNNERS)
+def bulk_new(request):
+    membership = request.membership
+    data = request.POST if request.method == "POST" else None
+    form = BulkNewForm(data, membership=membership)
+    case_filter = CaseFilter(
+        data or request.GET or None, queryset=cases_for(membership=membership), membership=membership
+    )
+    if request.method == "POST" and form.is_valid():
+        choice = form.cleaned_data
+        if choice["source"] == "campaign":
+            campaign = choice["campaign"]
+            cases = campaign_cases(campaign=campaign, cases=cases_for(membership=membership))
+            description = f"Campaign: {campaign.name}"
+        else:
+            campaign = None
+            cases = case_filter.qs
+            description = _filter_description(case_filter)
+        try:
+            run = bulk_run_prepare(
+                office=request.office,
+                by=request.user,
+                template=choice["template"],
+                cases=cases,
+                description=description,
+                campaign=campaign,
+            )
+        except LetterError as error:
+            messages.error(request, str(error))
+        else:
+            return redirect(run)
+    return render(
+        request, "letters/bulk_new.html", {"title": "New bulk reply", "form": form, "filter_form": case_filter.form}
+    )
+
+
+@office_required(*WATCHERS)
+def bulk_detail(request, pk: int):
+    run = _run(request, pk)
+    if not_allowed := _get_only(request):
+        return not_allowed
+    failures = Paginator(
+        run.items.filter(status=BulkItem.Status.FAILED).select_related("constituent", "case").order_by("pk"), 50
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "letters/bulk_detail.html",
+        {
+            "title": f"Bulk reply #{run.pk}",
+            "run": run,
+            "progress": bulk_progress(run=run),
+            "samples": bulk_preview(run=run) if run.status == BulkRun.Status.DRAFT else [],
+            "failures": failures,
+            "batches": run.batches.all(),
+        },
+    )
+
+
+@office_required(*WATCHERS)
+def bulk_progress_view(request, pk: int):
+    run = _run(request, pk)
+    if not_allowed := _get_only(request):
+        return not_allowed
+    return render(request, "letters/includes/bulk_progress.html", {"run": run, "progress": bulk_progress(run=run)})
+
+
+@require_POST
+@office_required(*RUNNERS)
+def bulk_start(request, pk: int):
+    run = _run(request, pk)
+    if bulk_run_start(run=run):
+        messages.success(request, f"Bulk reply started: {run.total} letters are being made. You can leave this page.")
+    else:
+        messages.error(request, "This bulk reply was already started or cancelled.")
+    return redirect(run)
+
+
+@require_POST
+@office_required(*RUNNERS)
+def bulk_cancel(request, pk: int):
+    run = _run(request, pk)
+    if bulk_run_cancel(run=run):
+        messages.success(request, "Bulk reply cancelled. Letters already made stay recorded on their cases.")
+    else:
+        messages.error(request, "This bulk reply has already finished or been cancelled.")
+    return redirect(run)
+
+
+@office_required(*WATCHERS)
+def bulk_batch_pdf(request, pk: int):
+    batch = get_object_or_404(BulkBatch.objects.for_office(request.office), pk=pk)
+    if not_allowed := _get_only(request):
+        return not_allowed
+    return FileResponse(
+        batch.pdf.open("rb"),
+        content_type="application/pdf",
+        filename=f"bulk-reply-{batch.run_id}-batch-{batch.number}.pdf",
+    )
