@@ -30,6 +30,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from casework.exports import FORMULA_TRIGGERS
 from casework.models import (
     Case,
     CaseConstituent,
@@ -203,7 +204,16 @@ def _rows(batch: ImportBatch, spec: ImportSpec) -> Iterator[tuple[int, dict[str,
                 continue
             if row_number - 1 > MAX_ROWS:
                 raise ImportRefused(f"The file has more than {MAX_ROWS:,} rows; split it into smaller files.")
-            yield row_number, {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
+            yield row_number, {name: _cell(cells[i] if i < len(cells) else "") for i, name in enumerate(header)}
+
+
+def _cell(value: str) -> str:
+    """A cell's text, without the apostrophe Postbag's own exports put before "+44..." and the
+    like (casework.exports.csv_safe), so that an export imports back as it was."""
+    value = value.strip()
+    if value.startswith("'") and value[1:2] in FORMULA_TRIGGERS:
+        return value[1:]
+    return value
 
 
 class _Checker:

