@@ -9,7 +9,8 @@ count is exactly what will be sent. Celery then works through the items in chunk
   (a contact and a timeline entry) and marks the item done, all in one transaction with the
   item's status change: a worker killed half-way rolls the chunk back and the items stay
   pending, so no constituent ever gets two letters from a run;
-- the chunk's postal letters go into one print-ready PDF batch in the same transaction;
+- after the commit, the chunk's postal letters go into one print-ready PDF batch (rendering
+  holds no lock); postal letters a dead worker left unbatched are batched by a later chunk;
 - e-mails leave after the commit, from the items (an outbox, claimed like notifications:
   at least once);
 - an item that fails (no usable address, a merge field the constituent has no value for,
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage, get_connection
@@ -244,7 +246,11 @@ def _channel(constituent: Constituent) -> tuple[str, str]:
 def _letter_for(*, run: BulkRun, item: BulkItem, constituent: Constituent, case: Case | None, today: date) -> Letter:
     """Create the letter for one item, recorded as sent, on its case. Inside the chunk's transaction."""
     template = run.template
-    _check_fields(template, _merge_values(office=run.office, constituent=constituent, case=case, day=today))
+    values = _merge_values(office=run.office, constituent=constituent, case=case, day=today)
+    _check_fields(template, values)
+    # Merged now: a template that cannot be merged for this constituent fails this item only.
+    merge.render(template.subject or template.name, values)
+    merge.render(template.body, values)
     channel, destination = _channel(constituent)
     by = run.created_by
     letter = letter_create(
@@ -281,8 +287,9 @@ def _letter_for(*, run: BulkRun, item: BulkItem, constituent: Constituent, case:
             f"Sent by {Letter.Channel(channel).label.lower()} in bulk reply #{run.pk} (template “{template.name}”)."
         ),
     )
-    letter.refresh_from_db()
-    letter_document(letter)  # renders the merge now: a failure fails this item, not later the batch
+    # What the update wrote, without reading the row back.
+    letter.status, letter.version, letter.sent_on, letter.sent_channel = Status.SENT, letter.version + 1, today, channel
+    letter.sent_by, letter.sent_to, letter.recipient_snapshot, letter.updated_at = by, destination, snapshot, now
     if case is not None:
         Contact.objects.create(
             office=run.office,
@@ -307,20 +314,52 @@ def _letter_for(*, run: BulkRun, item: BulkItem, constituent: Constituent, case:
     return letter
 
 
-def _batch_pdf(*, run: BulkRun, items: list[BulkItem]) -> BulkBatch:
-    """One PDF of the given items' letters, each starting on a new page with its own page count."""
+def _batch_pdf(*, run: BulkRun, item_ids: list[int]) -> BulkBatch | None:
+    """One PDF of these items' letters, each starting on a new page with its own page count.
+
+    Rendered outside any transaction; attached only if no other worker batched any of the
+    items meanwhile (else this copy is dropped).
+    """
     from weasyprint import HTML
 
     from letters.pdf import _refuse_urls
 
+    items = list(
+        BulkItem.objects.filter(pk__in=item_ids, batch=None, status=BulkItem.Status.DONE)
+        .select_related("letter__office", "letter__recipient_constituent", "letter__encloses_reply")
+        .prefetch_related("letter__signatories", "letter__letter_cases__case__constituents")
+        .order_by("pk")
+    )
+    if not items:
+        return None
     documents = [HTML(string=letter_html(item.letter), url_fetcher=_refuse_urls).render() for item in items]
     pages = [page for document in documents for page in document.pages]
     pdf = documents[0].copy(pages).write_pdf()
-    batch = BulkBatch(office=run.office, run=run, number=items[0].pk, letters=len(items), pages=len(pages))
-    batch.pdf.save(f"run-{run.pk}-batch.pdf", ContentFile(pdf), save=False)
-    batch.save()
-    BulkItem.objects.filter(pk__in=[item.pk for item in items]).update(batch=batch)
+    with transaction.atomic():
+        batch = BulkBatch(office=run.office, run=run, number=items[0].pk, letters=len(items), pages=len(pages))
+        batch.pdf.save(f"run-{run.pk}-batch.pdf", ContentFile(pdf), save=False)
+        batch.save()
+        attached = BulkItem.objects.filter(pk__in=[item.pk for item in items], batch=None).update(batch=batch)
+        if attached != len(items):
+            transaction.set_rollback(True)  # another worker batched some of them first
+            batch.pdf.delete(save=False)
+            return None
     return batch
+
+
+def _batch_orphans(*, run: BulkRun, size: int) -> None:
+    """Batch postal letters whose worker died after making them but before batching them."""
+    stale = timezone.now() - timedelta(seconds=settings.BULK_STALL_SECONDS)
+    while True:
+        ids = list(
+            BulkItem.objects.filter(
+                run=run, status=BulkItem.Status.DONE, channel=Letter.Channel.POST, batch=None, processed_at__lt=stale
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:size]
+        )
+        if not ids or _batch_pdf(run=run, item_ids=ids) is None:
+            return
 
 
 def bulk_chunk_process(*, run_id: int, size: int | None = None) -> bool:
@@ -330,12 +369,17 @@ def bulk_chunk_process(*, run_id: int, size: int | None = None) -> bool:
     if run is None:
         return False
     if run.status == BulkRun.Status.RUNNING:
-        _chunk(run=run, size=size)
+        postal = _chunk(run=run, size=size)
+        if postal:
+            _batch_pdf(run=run, item_ids=postal)
+    _batch_orphans(run=run, size=size)
     bulk_emails_send(run=run)
     return _finish_if_done(run)
 
 
-def _chunk(*, run: BulkRun, size: int) -> int:
+def _chunk(*, run: BulkRun, size: int) -> list[int]:
+    """Make the letters of up to ``size`` pending items in one transaction; returns the ids of
+    the items that go by post (to be batched after the commit)."""
     today = timezone.localdate()
     with transaction.atomic():
         pending = BulkItem.objects.filter(run=run, status=BulkItem.Status.PENDING).order_by("pk")
@@ -343,10 +387,10 @@ def _chunk(*, run: BulkRun, size: int) -> int:
             pending = pending.select_for_update(skip_locked=True)
         items = list(pending[:size])
         if not items:
-            return 0
+            return []
         # Read under the lock: a cancel that committed meanwhile stops this chunk.
         if not BulkRun.objects.filter(pk=run.pk, status=BulkRun.Status.RUNNING).exists():
-            return 0
+            return []
         constituents = Constituent.objects.in_bulk([item.constituent_id for item in items])
         cases = Case.objects.in_bulk([item.case_id for item in items if item.case_id])
         now = timezone.now()
@@ -360,6 +404,8 @@ def _chunk(*, run: BulkRun, size: int) -> int:
                     )
             except (BulkItemError, LetterError, merge.MergeError) as exc:
                 item.status, item.reason = BulkItem.Status.FAILED, str(exc)
+            except SoftTimeLimitExceeded:
+                raise  # the chunk rolls back and is done again, not failed item by item
             except Exception as exc:  # a bad row fails its item, never the run
                 logger.exception("bulk run %s: letter for constituent %s failed", run.pk, item.constituent_id)
                 item.status = BulkItem.Status.FAILED
@@ -375,10 +421,8 @@ def _chunk(*, run: BulkRun, size: int) -> int:
         BulkItem.objects.bulk_update(
             items, ["status", "reason", "letter", "channel", "email_state", "processed_at"], batch_size=200
         )
-        if postal:
-            _batch_pdf(run=run, items=postal)
         BulkRun.objects.filter(pk=run.pk).update(last_progress_at=timezone.now())
-    return len(items)
+    return [item.pk for item in postal]
 
 
 def _finish_if_done(run: BulkRun) -> bool:
@@ -392,6 +436,8 @@ def _finish_if_done(run: BulkRun) -> bool:
         return True
     if items.filter(email_state=BulkItem.EmailState.CLAIMED).exists():
         return False
+    if items.filter(status=BulkItem.Status.DONE, channel=Letter.Channel.POST, batch=None).exists():
+        return False  # left by a dead worker: batched once stale (the resume sweep comes back)
     BulkRun.objects.filter(pk=run.pk, status=BulkRun.Status.RUNNING).update(
         status=BulkRun.Status.FINISHED, finished_at=timezone.now()
     )

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -110,6 +111,8 @@ def sweep_run(
         try:
             if handle(row):
                 result.raised += 1
+        except SoftTimeLimitExceeded:
+            raise  # out of time, not a broken row: the next run goes on from here
         except Exception as exc:
             result.failed += 1
             office_id, source = describe(row)

@@ -255,3 +255,21 @@ def test_run_list_has_a_fixed_query_count(office, staff, client_for, django_asse
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("letters:bulk-list"))
     assert len(many) == len(few)
+
+
+def test_postal_letters_left_unbatched_by_a_dead_worker_are_batched_later(office, settings):
+    campaign, _ = campaign_with_cases(office, people=3)
+    run = make_run(office, campaign)
+    bulk_run_start(run=run)
+    bulk_chunk_process(run_id=run.pk)
+    # As if the worker died after the chunk committed and before it rendered the batch.
+    run.batches.all().delete()
+    stale = timezone.now() - timedelta(seconds=settings.BULK_STALL_SECONDS + 1)
+    BulkItem.objects.filter(run=run).update(processed_at=stale)
+    BulkRun.objects.filter(pk=run.pk).update(status=BulkRun.Status.RUNNING)
+    assert BulkItem.objects.filter(run=run, channel="post", batch=None).count() == 2
+
+    assert bulk_chunk_process(run_id=run.pk) is False
+    run.refresh_from_db()
+    assert run.status == BulkRun.Status.FINISHED
+    assert run.batches.get().letters == 2 and not BulkItem.objects.filter(run=run, channel="post", batch=None).exists()
