@@ -18,6 +18,7 @@ processes. E-mail goes to files in a temporary folder. The bar: 5,000 letters in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import random
@@ -61,10 +62,8 @@ def _tree_rss_kib(pid: int) -> tuple[int, int]:
         current = stack.pop()
         pids.append(current)
         for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
+            with contextlib.suppress(OSError):  # the process ended meanwhile
                 stack.extend(int(child) for child in (task / "children").read_text().split())
-            except OSError:
-                pass
     sizes = []
     for each in pids:
         try:
@@ -118,7 +117,10 @@ def build(letters: int) -> BulkRun:
         batch_size=1000,
     )
     CaseConstituent.objects.bulk_create(
-        [CaseConstituent(office=office, case=case, constituent=person) for case, person in zip(cases, people, strict=True)],
+        [
+            CaseConstituent(office=office, case=case, constituent=person)
+            for case, person in zip(cases, people, strict=True)
+        ],
         batch_size=1000,
     )
     campaign = Campaign.objects.create(office=office, name="Knife crime in Milton Keynes")
@@ -152,8 +154,10 @@ def main() -> None:
     options = parser.parse_args()
     celery_app.conf.task_always_eager = False
 
-    print(f"Machine: {platform.node()}, {os.cpu_count()} CPUs; database {connection.vendor}; broker "
-          f"{'Redis' if settings.REDIS_URL else 'filesystem (no server)'}")
+    print(
+        f"Machine: {platform.node()}, {os.cpu_count()} CPUs; database {connection.vendor}; broker "
+        f"{'Redis' if settings.REDIS_URL else 'filesystem (no server)'}"
+    )
     started = time.monotonic()
     run = build(options.letters)
     print(f"Data: {options.letters} constituents and cases built in {time.monotonic() - started:.1f} s; run #{run.pk}")
@@ -182,7 +186,9 @@ def main() -> None:
                 now = time.monotonic()
                 if now - last_print > 15:
                     progress = bulk_progress(run=run)
-                    print(f"  {now - begun:6.0f} s: {progress.done} done, {progress.failed} failed, {progress.left} left")
+                    print(
+                        f"  {now - begun:6.0f} s: {progress.done} done, {progress.failed} failed, {progress.left} left"
+                    )
                     last_print = now
                 time.sleep(0.5)
             elapsed = time.monotonic() - begun
@@ -198,8 +204,10 @@ def main() -> None:
     print(f"E-mailed:          {progress.emailed} (mail files: {emails}); print batches: {progress.batches}")
     print(f"Total time:        {elapsed:.1f} s  (bar: 600 s)")
     print(f"Letters/second:    {made / elapsed:.1f}")
-    print(f"Peak worker RSS:   {peak_total / 1024:.0f} MiB for all worker processes "
-          f"(largest single process {peak_single / 1024:.0f} MiB; bar: 1024 MiB)")
+    print(
+        f"Peak worker RSS:   {peak_total / 1024:.0f} MiB for all worker processes "
+        f"(largest single process {peak_single / 1024:.0f} MiB; bar: 1024 MiB)"
+    )
     ok = made == run.total == per_constituent_max and elapsed < 600 and peak_total < 1024 * 1024
     print("Result:            " + ("within the bar" if ok else "NOT within the bar"))
 
