@@ -3,6 +3,8 @@ filter can never name another office's topic, ward, tag or member."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 import django_filters
 from django import forms
 from django.db.models import Q
@@ -12,6 +14,10 @@ from casework.models import Case, CaseConstituent, Tag, Topic
 from mpoffice.models import Ward
 
 DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -24,12 +30,8 @@ class CaseFilter(django_filters.FilterSet):
     ward = django_filters.ModelChoiceFilter(queryset=Ward.objects.none(), method="filter_ward", empty_label="Any")
     assignee = django_filters.ChoiceFilter(choices=(), method="filter_assignee", empty_label="Anyone")
     tag = django_filters.ModelChoiceFilter(queryset=Tag.objects.none(), field_name="tags", empty_label="Any")
-    opened_from = django_filters.DateFilter(
-        field_name="opened_at", lookup_expr="date__gte", label="Opened from", widget=DATE
-    )
-    opened_to = django_filters.DateFilter(
-        field_name="opened_at", lookup_expr="date__lte", label="Opened to", widget=DATE
-    )
+    opened_from = django_filters.DateFilter(method="filter_opened_from", label="Opened from", widget=DATE)
+    opened_to = django_filters.DateFilter(method="filter_opened_to", label="Opened to", widget=DATE)
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Review overdue", widget=forms.CheckboxInput)
     sort = django_filters.OrderingFilter(
         fields=(("opened_at", "opened"), ("reference", "reference"), ("review_by", "review"), ("priority", "priority")),
@@ -78,6 +80,14 @@ class CaseFilter(django_filters.FilterSet):
         if value == "none":
             return queryset.filter(assignee=None)
         return queryset.filter(assignee_id=value)
+
+    # Dates are turned into London-time instants, so the filter is a range on the indexed
+    # opened_at column rather than a cast of every row to a date (a full scan at 150,000 cases).
+    def filter_opened_from(self, queryset, name, day):
+        return queryset.filter(opened_at__gte=_start_of(day))
+
+    def filter_opened_to(self, queryset, name, day):
+        return queryset.filter(opened_at__lt=_start_of(day + timedelta(days=1)))
 
     def filter_overdue(self, queryset, name, value):
         if not value:
