@@ -29,6 +29,10 @@ run: migrate
 test: install
 	$(BIN)/python -m pytest
 
+# The README's screenshots (docs/screenshots/), taken by the browser journeys of the story.
+screenshots: install
+	SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_reference_story.py -n0 -k end_to_end
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

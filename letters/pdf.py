@@ -111,6 +111,11 @@ def letter_document(letter: Letter, day: date | None = None) -> LetterDocument:
         for line in [recipient["name"], recipient["post"], recipient["organisation"], *recipient["address_lines"]]
         if line
     ]
+    paragraphs = _paragraphs(merge.render(letter.body, values))
+    # Bodies usually open with "{{ salutation }}," (the demo's and most templates do), and the
+    # letter prints the greeting itself above the subject: without this it would print twice.
+    if paragraphs and [line.strip().rstrip(",").strip() for line in paragraphs[0]] == [recipient["salutation"]]:
+        paragraphs = paragraphs[1:]
     enclosure = ""
     if letter.encloses_reply_id:
         enclosure = f"Enclosure: reply from {letter.encloses_reply.from_name}"
@@ -124,7 +129,7 @@ def letter_document(letter: Letter, day: date | None = None) -> LetterDocument:
         recipient_lines=recipient_lines,
         salutation=recipient["salutation"],
         subject=merge.render(letter.subject, values),
-        paragraphs=_paragraphs(merge.render(letter.body, values)),
+        paragraphs=paragraphs,
         signatories=[(s.signer_name, s.constituency) for s in letter.signatories.all()],
         enclosure=enclosure,
     )

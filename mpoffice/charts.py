@@ -54,16 +54,33 @@ def _svg(chart, description: str) -> SafeString:
     return mark_safe(svg)  # noqa: S308 - built by pygal's XML writer from escaped text
 
 
+def _count_ticks(largest: int) -> list[int]:
+    """Whole-number ticks (1, 2 or 5 times a power of ten apart) for an axis of counts: left to
+    itself pygal labels a small count's axis 0.2, 0.4, ... cases."""
+    steps = (multiple * 10**power for power in range(12) for multiple in (1, 2, 5))
+    step = next(step for step in steps if largest / step <= 8)
+    return list(range(0, max(largest, 1) + step, step))
+
+
 def monthly_bar_chart(*, months, counts, description: str) -> SafeString:
-    chart = pygal.Bar(**_config(x_label_rotation=45, show_minor_x_labels=False, x_labels_major_every=3))
+    counts = list(counts)
+    chart = pygal.Bar(
+        **_config(
+            x_label_rotation=45,
+            show_minor_x_labels=False,
+            x_labels_major_every=3,
+            y_labels=_count_ticks(max(counts, default=0)),
+        )
+    )
     chart.x_labels = [month.strftime("%b %Y") for month in months]
-    chart.add("Cases opened", list(counts))
+    chart.add("Cases opened", counts)
     return _svg(chart, description)
 
 
 def horizontal_bar_chart(*, tallies, description: str) -> SafeString:
     tallies = list(tallies)[:12]
-    chart = pygal.HorizontalBar(**_config(height=max(160, 28 * len(tallies) + 60)))
+    largest = max((tally.value for tally in tallies), default=0)
+    chart = pygal.HorizontalBar(**_config(height=max(160, 28 * len(tallies) + 60), y_labels=_count_ticks(largest)))
     chart.x_labels = [tally.label for tally in reversed(tallies)]
     chart.add("Cases", [tally.value for tally in reversed(tallies)])
     return _svg(chart, description)

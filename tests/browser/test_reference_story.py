@@ -11,14 +11,21 @@ the two MPs in turn; each page they see is checked with axe-core.
 from __future__ import annotations
 
 import csv
+import io
 import re
+from datetime import date, timedelta
+from urllib.parse import quote
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 
 from casework.demo import POSTCODES_CSV
 from casework.models import Topic
 from casework.services import postcode_wards_import
+from letters.pdf import uk_date
+from letters.workdays import add_working_days
 from mpoffice import demo as mpoffice_demo
 from mpoffice.models import Office, Ward
 from tests.browser.journey import DATA, Journey
@@ -36,6 +43,7 @@ CRIME_OPTION = "Tackling crime and anti-social behaviour"
 # Letter texts staff type into the template form; FINDING is where they paste the survey finding.
 JOINT_LETTER = (DATA / "joint_letter.txt").read_text(encoding="utf-8").strip()
 COVERING_LETTER = (DATA / "covering_letter.txt").read_text(encoding="utf-8").strip()
+BULK_REPLY = (DATA / "bulk_reply.txt").read_text(encoding="utf-8").strip()
 
 
 @pytest.fixture
@@ -110,6 +118,15 @@ def staff_creates_the_campaign(j: Journey) -> None:
     field(page, "Date of the source").fill("2021-04-20")
     page.get_by_role("button", name="Add key fact").click()
     flash(page, "Key fact added.")
+    page.get_by_text("Record a meeting").click()
+    field(page, "Held on").fill("2021-04-16")
+    field(page, "Place").fill("Netherfield")
+    field(page, "Attendees").fill(
+        "Iain Stewart MP\nMatthew Barber, Police and Crime Commissioner for Thames Valley\nLocal officers"
+    )
+    field(page, "Notes").fill("Violent crime in Milton Keynes South, its causes and possible answers.")
+    page.get_by_role("button", name="Record meeting").click()
+    flash(page, "Meeting recorded.")
     j.check("the campaign page")
 
 
@@ -351,7 +368,7 @@ def staff_drafts_the_joint_letter(j: Journey, finding: str, references: list[str
     flash(page, "Template “Joint letter: knife crime in Milton Keynes” saved.")
     page.get_by_role("link", name="New template").click()
     field(page, "Name").fill("Covering letter: forwarding a reply")
-    field(page, "Subject").fill("The reply to your MP's letter ({{ case_reference }})")
+    field(page, "Subject").fill("Knife crime: the Home Office's reply")
     field(page, "Body").fill(COVERING_LETTER)
     page.get_by_role("button", name="Save template").click()
     flash(page, "Template “Covering letter: forwarding a reply” saved.")
@@ -425,7 +442,8 @@ def mp_reads_and_approves(j: Journey, username: str, joint: str, own: str | None
     waiting.get_by_role("link", name=re.compile(joint)).click()
     heading(page, re.compile(joint))
     j.check("a letter awaiting the MP's approval")
-    j.shot(f"letter-approval-{username}")
+    if own is None:
+        j.shot("letter-approval")  # Ben Everitt approving, in his office, a letter drafted in MK South
     page.get_by_role("button", name="Approve my signature").click()
     flash(page, re.compile("Approved. The office can now send it.|Your approval is recorded"))
     j.check("a letter the MP approved")
@@ -465,6 +483,181 @@ def mp_approves_the_fixed_letter(j: Journey, own: str) -> None:
     flash(page, "Approved. The office can now send it.")
 
 
+def staff_sends_and_publishes(j: Journey, joint: str) -> date:
+    """Sent by post today: the reply is due 20 working days later. Then published as an open letter."""
+    page = j.page
+    j.sign_in("mks-staff")
+    nav(page, "Letters")
+    page.get_by_role("link", name=joint).click()
+    page.get_by_role("link", name="Send", exact=True).click()
+    heading(page, f"Send {joint}")
+    j.check("the send form")
+    page.get_by_label("Post", exact=True).check()
+    page.get_by_role("button", name="Send", exact=True).click()
+    flash(page, f"Letter {joint} marked as posted; it is on the timeline of each linked case.")
+    today = timezone.localdate()
+    due = add_working_days(today, 20)
+    expect(page.get_by_text(f"Sent: {uk_date(today)} by post; reply due {uk_date(due)}")).to_be_visible()
+    page.get_by_role("button", name="Mark as published (open letter)").click()
+    flash(page, "Marked as published (an open letter).")
+    expect(page.get_by_text(f"Published {uk_date(today)}")).to_be_visible()
+    j.check("a sent, published letter")
+
+    # What the recipient sees, and the PDF that was sent (stored, never rendered again).
+    page.get_by_role("link", name="Preview as the recipient will see it").click()
+    expect(page.get_by_text("Priti Patel")).to_be_visible()
+    expect(page.get_by_text("Dear Home Secretary,")).to_have_count(1)  # the body's own greeting is not repeated
+    expect(page.get_by_text("Ben Everitt")).to_be_visible()
+    j.check("the letter preview")
+    page.set_viewport_size({"width": 860, "height": 1100})  # about the width of an A4 page
+    j.shot("letter-preview")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.go_back()
+    pdf = page.request.get(page.get_by_role("link", name="The PDF that was sent").get_attribute("href"))
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+    assert text.count("Dear Home Secretary") == 1 and "Iain Stewart" in text and "Ben Everitt" in text
+    return due
+
+
+def reminders_chase_the_late_reply(j: Journey, joint: str, due: date) -> None:
+    """The clock moves past the due date: the periodic sweep raises the reminder and drafts the chaser."""
+    from letters.reminders import sweep_replies_overdue  # the body of the periodic task
+
+    sweep_replies_overdue(today=due + timedelta(days=1))
+    page = j.page
+    page.reload()
+    page.get_by_role("link", name=re.compile("Notifications")).click()
+    heading(page, re.compile("Notifications"))
+    expect(page.get_by_text(f"Reply overdue: {joint} to Home Office", exact=True)).to_be_visible()
+    j.check("the notifications")
+    nav(page, "Letters")
+    chaser = page.get_by_role("row").filter(has_text=f"Chasing our letter {joint}")
+    expect(chaser).to_contain_text("Draft")
+    chaser.get_by_role("link").first.click()
+    expect(page.locator(".letter-text")).to_contain_text(f"A reply was due by {uk_date(due)}")
+    j.check("the chaser draft")
+
+
+def staff_logs_the_reply_and_forwards_it(j: Journey, joint: str) -> None:
+    page = j.page
+    nav(page, "Letters")
+    page.get_by_role("link", name=joint).click()
+    page.get_by_role("link", name="Record a reply").click()
+    heading(page, f"Record a reply to {joint}")
+    j.check("the record-a-reply form")
+    field(page, "From").fill("Home Office, Direct Communications Unit")
+    field(page, "Summary").fill(
+        "The Home Office will work with Thames Valley Police and the Violence Reduction Unit on a long-term "
+        "approach, and officials will contact both offices about a visit to Milton Keynes."
+    )
+    field(page, "Outcome").select_option(label="Agreed to act")
+    field(page, "Document").set_input_files(DATA / "home_office_reply.pdf")
+    page.get_by_role("button", name="Record reply").click()
+    flash(page, "Reply recorded on the letter and on each linked case.")
+    expect(page.get_by_text("Reply received").first).to_be_visible()
+    j.check("a letter with its reply")
+    page.get_by_role("link", name="Forward to the constituents").click()
+    heading(page, "Forward the reply to the constituents")
+    j.check("the forward-a-reply form")
+    field(page, "Covering letter template").select_option(label="Covering letter: forwarding a reply")
+    page.get_by_role("button", name="Draft the covering letters").click()
+    flash(page, "3 covering letters drafted and sent to the MP for approval")
+
+
+def staff_runs_the_bulk_reply(j: Journey) -> None:
+    """One letter to every constituent on the campaign, made by Celery; the progress bar reaches 100%."""
+    page = j.page
+    nav(page, "Letters")
+    page.get_by_role("link", name="Templates").click()
+    page.get_by_role("link", name="New template").click()
+    field(page, "Name").fill("Bulk reply: what your MPs did about knife crime")
+    field(page, "Subject").fill("Knife crime in Milton Keynes: what we have done")
+    field(page, "Body").fill(BULK_REPLY)
+    page.get_by_role("button", name="Save template").click()
+    flash(page, "Template “Bulk reply: what your MPs did about knife crime” saved.")
+    page.get_by_role("link", name="Bulk replies").click()
+    heading(page, "Bulk replies")
+    j.check("the bulk reply list")
+    page.get_by_role("link", name="New bulk reply").click()
+    heading(page, "New bulk reply")
+    j.check("the new bulk reply form")
+    field(page, "Letter template").select_option(label="Bulk reply: what your MPs did about knife crime")
+    page.get_by_label("Every constituent on a campaign's cases").check()
+    page.locator("select[name=campaign]").first.select_option(label=CAMPAIGN)
+    page.get_by_role("button", name="Preview").click()
+    heading(page, re.compile(r"Bulk reply #\d+"))
+    expect(page.get_by_text("3 letters will be made")).to_be_visible()
+    j.check("the bulk reply preview")
+    page.get_by_role("button", name="Send 3 letters").click()
+    flash(page, "Bulk reply started: 3 letters are being made.")
+    progress = page.get_by_role("progressbar", name="Letters made")
+    expect(progress).to_have_attribute("aria-valuenow", "100", timeout=30_000)
+    expect(page.locator("#bulk-progress")).to_contain_text("3 done, 0 failed, 0 left of 3")
+    j.check("the bulk reply progress")
+    j.shot("bulk-progress", full_page=False)
+
+
+def mp_reads_the_dashboard_and_briefing(j: Journey, finding: str) -> None:
+    page = j.page
+    j.sign_in("mks-mp")
+    heading(page, "Iain Stewart MP: Milton Keynes South")
+    expect(page.get_by_text("Open cases").locator("xpath=following-sibling::p")).to_have_text("3")
+    # The three covering letters wait for him; the survey headline is the finding staff saved.
+    expect(page.get_by_role("region", name="Letters waiting for approval").get_by_role("listitem")).to_have_count(3)
+    expect(page.get_by_role("region", name="Campaigns")).to_contain_text(finding)
+    j.check("the MP's dashboard")
+    j.shot("mp-dashboard", full_page=False)
+    page.get_by_role("region", name="Campaigns").get_by_role("link", name=CAMPAIGN).click()
+    heading(page, f"Briefing: {CAMPAIGN}")
+    briefing = page.locator(".briefing")
+    expect(briefing).to_contain_text("Knife crime in Milton Keynes rose by 90% over two years.")
+    expect(briefing).to_contain_text(finding)
+    expect(briefing).to_contain_text("Knife crime in Milton Keynes")  # the joint letter
+    j.check("the campaign briefing")
+    page.get_by_role("heading", name="Key facts").evaluate("heading => heading.scrollIntoView({block: 'start'})")
+    j.shot("campaign-briefing", full_page=False)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download as PDF").click()
+    download = download_info.value
+    assert download.suggested_filename == "briefing-knife-crime-in-milton-keynes.pdf"
+    text = "".join(p.extract_text() for p in PdfReader(download.path()).pages)
+    assert CAMPAIGN in text and "39%" in text
+
+
+def mk_north_cannot_find_mk_south_constituents(j: Journey) -> None:
+    """The MK North caseworker: MK South's people are not found by search, by URL or by autocomplete."""
+    page = j.page
+    j.sign_in("mks-caseworker")
+    nav(page, "Casework", "Constituents")
+    page.get_by_label("Name, postcode, e-mail or phone").fill("Brindley")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Mrs Grace Brindley").click()
+    south_person = page.url
+    page.go_back()
+
+    j.sign_in("mkn-caseworker")
+    heading(page, "Milton Keynes North: your casework")
+    south_names = re.compile("Brindley|Kowalczyk|Okonkwo")
+    for query in ("Brindley", "Kowalczyk", "Okonkwo", "MK3 6EB", "tomasz.kowalczyk@example.org", "01908 123456"):
+        page.goto(f"/constituents/?q={quote(query)}")
+        expect(page.get_by_text("No constituents found.")).to_be_visible()
+        page.goto(f"/search/constituents/?q={quote(query)}")
+        expect(page.get_by_text(re.compile(r"^\s*0 constituents"))).to_be_visible()
+        expect(page.locator("main").get_by_role("link", name=south_names)).to_have_count(0)
+    j.check("another office's constituent search")
+    page.goto("/search/?q=knife")
+    expect(page.locator("main")).not_to_contain_text("MKS-")
+    j.check("another office's case search")
+    response = page.goto(south_person)
+    assert response.status == 404
+    j.check("the not-found page")
+    page.goto("/cases/new/")
+    page.get_by_label("Find a constituent (name, postcode, e-mail or phone)").press_sequentially("Brindley", delay=20)
+    expect(page.locator("#constituent-results")).to_contain_text("No constituent matches “Brindley”.")
+    j.check("the new case form in another office")
+
+
 def test_the_knife_crime_story_end_to_end(journey: Journey):
     j = journey
     with j.step("Staff, MK South: creates the knife-crime campaign"):
@@ -490,5 +683,77 @@ def test_the_knife_crime_story_end_to_end(journey: Journey):
     with j.step("Staff, MK South: fixes and resubmits the returned letter; the MP approves it"):
         staff_fixes_the_returned_letter(j, own)
         mp_approves_the_fixed_letter(j, own)
+    with j.step("Staff, MK South: sends the joint letter and marks it published; the reply is due in 20 days"):
+        due = staff_sends_and_publishes(j, joint)
+    with j.step("Reminders: past the due date, the overdue reminder and the chaser draft appear"):
+        reminders_chase_the_late_reply(j, joint, due)
+    with j.step("Staff, MK South: logs the Home Office reply and forwards it to the constituents"):
+        staff_logs_the_reply_and_forwards_it(j, joint)
+    with j.step("Staff, MK South: runs a bulk reply to every constituent on the campaign"):
+        staff_runs_the_bulk_reply(j)
+    with j.step("MP, MK South: reads the dashboard and the campaign briefing, downloads the PDF"):
+        mp_reads_the_dashboard_and_briefing(j, finding)
+    with j.step("Isolation: the MK North caseworker cannot find MK South's constituents"):
+        mk_north_cannot_find_mk_south_constituents(j)
     print("\n" + j.report())
     j.assert_every_page_checked()
+
+
+# --- keyboard only ------------------------------------------------------------------------------
+
+
+def tab_to(page: Page, target, *, limit: int = 60) -> None:
+    """Press Tab until ``target`` has the focus, as a keyboard user moves through the page."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{limit} presses of Tab never reached {target}")
+
+
+def test_a_caseworker_logs_a_call_and_opens_a_case_with_the_keyboard_only(journey: Journey):
+    """Tab, Enter and Space (and typing into fields): no mouse anywhere after signing in."""
+    page = journey.page
+    journey.sign_in("mks-caseworker")
+    heading(page, "Milton Keynes South: your casework")
+    main_nav = page.get_by_role("navigation", name="Main")
+
+    tab_to(page, main_nav.get_by_role("button", name="Casework"))
+    page.keyboard.press("Enter")
+    tab_to(page, main_nav.get_by_role("link", name="Constituents"))
+    page.keyboard.press("Enter")
+    heading(page, "Constituents")
+    tab_to(page, page.get_by_role("link", name="New constituent"))
+    page.keyboard.press("Enter")
+    heading(page, "New constituent")
+    for label, text in (("First name", "Aisha"), ("Last name", "Brindley"), ("Postcode", "MK6 2LP")):
+        tab_to(page, field(page, label))
+        page.keyboard.type(text)
+    tab_to(page, page.get_by_role("button", name="Save constituent"))
+    page.keyboard.press("Enter")
+    flash(page, "Saved Aisha Brindley.")
+    journey.check("the constituent page (keyboard)")
+
+    tab_to(page, page.get_by_role("link", name="Open a case"))
+    page.keyboard.press("Enter")
+    heading(page, "New case")
+    expect(page.get_by_label(re.compile("Aisha Brindley"))).to_be_checked()
+    tab_to(page, field(page, "Summary"))
+    page.keyboard.type("Knife crime: a knife found in the Fishermead underpass")
+    tab_to(page, field(page, "Sensitive"))
+    page.keyboard.press("Space")
+    expect(field(page, "Sensitive")).to_be_checked()
+    tab_to(page, page.get_by_role("button", name="Save case"))
+    page.keyboard.press("Space")
+    flash(page, re.compile(r"Opened case MKS-\d{4}-\d{5}\."))
+
+    tab_to(page, page.get_by_role("link", name="Log a call"))
+    page.keyboard.press("Enter")
+    heading(page, re.compile("Log a call"))
+    tab_to(page, field(page, "Summary"))
+    page.keyboard.type("Rang to report the knife; police informed")
+    tab_to(page, page.get_by_role("button", name="Log contact"))
+    page.keyboard.press("Enter")
+    flash(page, "Contact logged.")
+    expect(page.locator("ol.timeline")).to_contain_text("Phone, from the constituent (Aisha Brindley): Rang to report")
+    journey.check("the case page (keyboard)")  # the story checks every other page on the way
