@@ -56,3 +56,47 @@ def import_commit_task(batch_id: int) -> None:
         imports.import_run_commit(batch=batch)
     except SoftTimeLimitExceeded:
         imports.import_fail(batch_id=batch_id, message="Importing took too long and nothing was saved. Split the file.")
+
+
+# --- Data protection ---------------------------------------------------------------------------
+
+SUBJECT_ACCESS_SOFT_LIMIT = 15 * 60
+
+
+@shared_task(
+    name="casework.tasks.subject_access_build",
+    ignore_result=True,
+    acks_late=True,  # idempotent: the export is claimed atomically (pending -> running) once
+    soft_time_limit=SUBJECT_ACCESS_SOFT_LIMIT,
+    time_limit=SUBJECT_ACCESS_SOFT_LIMIT + 60,
+)
+def subject_access_build_task(export_id: int) -> None:
+    from casework import dataprotection
+    from casework.models import SubjectAccessExport
+
+    export = SubjectAccessExport.objects.select_related("constituent", "office").filter(pk=export_id).first()
+    if export is None:
+        logger.info("Subject access export %s is gone (erased?); nothing to do.", export_id)
+        return
+    try:
+        dataprotection.subject_access_build(export=export)
+    except SoftTimeLimitExceeded:
+        dataprotection.subject_access_failed(export_id=export_id, error="Preparing the export took too long.")
+    except Exception:
+        logger.exception("Subject access export %s failed", export_id)
+        dataprotection.subject_access_failed(export_id=export_id, error="Preparing the export failed; try again.")
+        raise
+
+
+@shared_task(name="casework.tasks.retention_sweep", ignore_result=True, acks_late=True)
+def retention_sweep_task() -> None:
+    """List, for staff to review, the closed cases past each office's retention period.
+
+    It only flags: nothing is anonymised or deleted without a person's decision."""
+    from casework import dataprotection
+    from mpoffice.models import Office
+
+    for office in Office.objects.all():
+        flagged = dataprotection.retention_flag(office=office)
+        if flagged:
+            logger.info("Retention: %s case(s) of %s listed for review.", flagged, office)

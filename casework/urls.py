@@ -1,6 +1,6 @@
 from django.urls import path
 
-from casework.views import campaigns, cases, constituents, contacts, inbound, search, surveys, topics
+from casework.views import campaigns, cases, constituents, contacts, dataprotection, inbound, search, surveys, topics
 from casework.views import imports as import_views
 
 app_name = "casework"
@@ -49,6 +49,15 @@ urlpatterns = [
         contacts.contact_create_for_constituent,
         name="constituent-contact-create",
     ),
+    # Data protection: audit trails, subject access, erasure, retention
+    path("audit/<str:kind>/<int:pk>/", dataprotection.audit_trail, name="audit-trail"),
+    path("constituents/<int:pk>/subject-access/", dataprotection.subject_access, name="subject-access"),
+    path("constituents/<int:pk>/erase/", dataprotection.constituent_erase, name="constituent-erase"),
+    path("subject-access/<int:pk>/", dataprotection.subject_access_detail, name="subject-access-detail"),
+    path("subject-access/<int:pk>/download/", dataprotection.subject_access_download, name="subject-access-download"),
+    path("data-protection/", dataprotection.data_protection, name="data-protection"),
+    path("data-protection/retention/", dataprotection.retention_decide, name="retention-decide"),
+    path("data-protection/retention-period/", dataprotection.retention_period, name="retention-period"),
     # Contacts' attachments
     path("attachments/<int:pk>/", contacts.attachment_download, name="attachment-download"),
     # Topics (reference data)

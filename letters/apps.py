@@ -11,3 +11,7 @@ class LettersConfig(AppConfig):
 
         register_kind("letter", "Letter", "letters/timeline/letter.html")
         register_kind("reply", "Reply", "letters/timeline/reply.html")
+        # The audit trail and data protection (subject access, erasure, retention) reach letters here.
+        from letters import audit
+
+        audit.ready()

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from mpoffice.models import Membership, Office, Role, Ward
+from mpoffice.twofactor.services import demo_device_ensure
 
 DEMO_PASSWORD = "postbag-demo"
 
@@ -94,3 +96,8 @@ def load(*, log: Callable[[str], None]) -> None:
             log(f"Created demo user {username}")
         for prefix, role in roles.items():
             Membership.objects.get_or_create(user=user, office=offices[prefix], defaults={"role": role})
+        # Two-factor sign-in is enforced for the MP and staff, demo included: the demo accounts
+        # share a public authenticator key (README; `manage.py demo_totp_code`).
+        needs_otp = any(role in settings.OTP_REQUIRED_ROLES for role in roles.values())
+        if needs_otp and demo_device_ensure(user=user):
+            log(f"Gave {username} the demo authenticator")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 
@@ -28,6 +28,12 @@ class Office(models.Model):
     letterhead_address = models.TextField(blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    retention_years = models.PositiveSmallIntegerField(
+        "retention period (years)",
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Closed cases older than this are listed for staff to anonymise or delete.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("briefings/<int:pk>/", views.campaign_briefing_view, name="campaign-briefing"),
     path("briefings/<int:pk>/briefing.pdf", views.campaign_briefing_pdf, name="campaign-briefing-pdf"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/two-factor/", include("mpoffice.twofactor.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("casework.urls")),
     path("letters/", include("letters.urls")),

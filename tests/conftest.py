@@ -89,11 +89,25 @@ def outsider(other_office):
     return MembershipFactory(office=other_office, role=Role.STAFF, user__username="outsider")
 
 
+def verified_login(client: Client, user) -> Client:
+    """Sign ``user`` in as after password *and* two-factor code: the MP and staff roles need
+    both (mpoffice.twofactor). Gives the user a confirmed authenticator if they have none."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
 @pytest.fixture
 def client_for():
     def sign_in(membership) -> Client:
-        client = Client()
-        client.force_login(membership.user)
-        return client
+        return verified_login(Client(), membership.user)
 
     return sign_in

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from casework import services
+from casework import audit, services
 from casework.filters import CaseFilter
 from casework.forms import CaseAssignForm, CaseForm, CaseStatusForm, NoteForm
 from casework.selectors import case_list as case_list_query
@@ -12,6 +12,7 @@ from casework.selectors import constituents_for, timeline_page, topics_for
 from casework.timeline import kind_for
 from casework.views import LIST_PAGE_SIZE, WRITERS, get_case, office_users, require_role
 from mpoffice.access import office_required
+from mpoffice.models import Role
 from mpoffice.pagination import CappedPaginator
 
 
@@ -79,6 +80,8 @@ def _selected(form, initial):
 @office_required()
 def case_detail(request, pk):
     case = get_case(request, pk)
+    if case.is_sensitive:
+        audit.record_view(case)  # who opened a sensitive case is part of its audit trail
     page = timeline_page(case=case, page_number=request.GET.get("page"))
     entries = [(entry, kind_for(entry.kind)) for entry in page]
     constituents = list(case.constituents.select_related("ward").order_by("pk"))
@@ -94,6 +97,7 @@ def case_detail(request, pk):
             "page": page,
             "entries": entries,
             "can_write": can_write,
+            "can_read_audit": request.membership.has_role(Role.STAFF, Role.MP),
             "status_form": CaseStatusForm(initial={"status": case.status, "outcome": case.outcome})
             if can_write
             else None,

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from casework import services
+from casework import audit, services
 from casework.forms import ConstituentForm, ConstituentSearchForm, MergeForm, PostcodeUploadForm
 from casework.models import Case, ConstituentMerge, PostcodeWard
 from casework.phones import phone_normalise
@@ -27,6 +27,7 @@ from casework.selectors import (
 )
 from casework.views import LIST_PAGE_SIZE, STAFF_ONLY, WRITERS, get_constituent, require_role
 from mpoffice.access import office_required
+from mpoffice.models import Role
 
 
 def constituent_search(queryset, q: str):
@@ -83,6 +84,8 @@ def constituent_list(request):
 @office_required()
 def constituent_detail(request, pk):
     constituent = get_constituent(request, pk)
+    if constituent.is_vulnerable or constituent.has_special_category_data:
+        audit.record_view(constituent)  # who opened a vulnerable person's record is audited
     cases = (
         cases_for(membership=request.membership)
         .filter(case_constituents__constituent=constituent)
@@ -107,6 +110,7 @@ def constituent_detail(request, pk):
             "merges": merges,
             "can_write": request.membership.has_role(*WRITERS),
             "is_staff": request.membership.has_role(*STAFF_ONLY),
+            "can_read_audit": request.membership.has_role(Role.STAFF, Role.MP),
         },
     )
 

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from mpoffice.models import Role
+from tests.conftest import verified_login
 from tests.mpoffice.factories import MembershipFactory, UserFactory
 
 FRIENDLY_403 = "You cannot do that in this office"
@@ -72,7 +73,7 @@ def two_office_user(office, other_office):
 
 
 def test_a_user_of_several_offices_starts_in_the_first_and_can_switch(two_office_user, office, other_office, client):
-    client.force_login(two_office_user)
+    verified_login(client, two_office_user)
     assert client.get(reverse("home")).wsgi_request.office == other_office
 
     response = client.post(reverse("office-switch"), {"office": office.pk}, follow=True)
@@ -89,7 +90,7 @@ def test_a_user_of_several_offices_starts_in_the_first_and_can_switch(two_office
 
 def test_switching_to_an_office_you_do_not_belong_to_is_not_found(two_office_user, other_office, client):
     stranger_office = MembershipFactory().office
-    client.force_login(two_office_user)
+    verified_login(client, two_office_user)
 
     for value in (stranger_office.pk, "not-a-number", ""):
         response = client.post(reverse("office-switch"), {"office": value})
@@ -99,19 +100,19 @@ def test_switching_to_an_office_you_do_not_belong_to_is_not_found(two_office_use
 
 def test_switching_to_an_office_whose_membership_was_ended_is_not_found(two_office_user, office, client):
     two_office_user.memberships.filter(office=office).update(is_active=False)
-    client.force_login(two_office_user)
+    verified_login(client, two_office_user)
 
     assert client.post(reverse("office-switch"), {"office": office.pk}).status_code == 404
 
 
 def test_switching_office_needs_post(two_office_user, office, client):
-    client.force_login(two_office_user)
+    verified_login(client, two_office_user)
 
     assert client.get(reverse("office-switch"), {"office": office.pk}).status_code == 405
 
 
 def test_navbar_offers_the_office_switcher_only_to_users_of_several_offices(two_office_user, caseworker, client):
-    client.force_login(two_office_user)
+    verified_login(client, two_office_user)
     content = client.get(reverse("home")).content.decode()
     assert 'id="office-switcher"' in content
     assert "Milton Keynes South (test) (Caseworker)" in content

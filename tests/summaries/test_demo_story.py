@@ -9,6 +9,7 @@ from casework.models import Campaign, Meeting
 from casework.models.surveys import Survey
 from casework.surveys import survey_results
 from mpoffice.models import Membership
+from tests.conftest import verified_login
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_demo_campaigns_hold_facts_meetings_and_the_finding(demo):
 
 def test_demo_mp_reads_the_dashboard_and_briefing(demo):
     client = Client()
-    client.force_login(Membership.objects.get(user__username="mks-mp").user)
+    verified_login(client, Membership.objects.get(user__username="mks-mp").user)
     assert client.get(reverse("home")).status_code == 200
     campaign = Campaign.objects.get(office__reference_prefix="MKS", name="Knife crime in Milton Keynes")
     briefing = client.get(reverse("campaign-briefing", args=[campaign.pk])).content.decode()

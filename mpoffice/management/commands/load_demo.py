@@ -27,3 +27,9 @@ class Command(BaseCommand):
         for username, *_rest, roles in USERS:
             described = ", ".join(f"{role.label} in {prefix}" for prefix, role in roles.items())
             self.stdout.write(f"  {username:<16} {described}")
+        from mpoffice.twofactor.services import DEMO_TOTP_KEY_BASE32
+
+        self.stdout.write(
+            "MPs and office staff also need a code from an authenticator app: add the key "
+            f"{DEMO_TOTP_KEY_BASE32} to one, or run `manage.py demo_totp_code` for the current code."
+        )

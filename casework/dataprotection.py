@@ -1,0 +1,674 @@
+"""Data protection services: subject access exports, erasure on request, and retention.
+
+Casework never imports the apps above it. An app that holds personal data about a
+constituent or a case (letters: their bodies, PDFs and replies) registers a
+``SubjectDataSource`` from its ``AppConfig.ready()``, as it registers timeline kinds::
+
+    from casework.dataprotection import SubjectDataSource, register_source
+    register_source(SubjectDataSource(name="letters", collect=..., erase_constituent=..., anonymise_cases=...))
+
+Every change here runs with auditlog's automatic entries switched off (they would copy the
+very data being removed into the trail); instead the earlier entries about the rows are
+redacted and one entry records the event, with counts and no personal data.
+Files are deleted from storage only after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from auditlog.context import disable_auditlog
+from dateutil.relativedelta import relativedelta
+from django.contrib.contenttypes.models import ContentType
+from django.core.files import File
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models.fields.files import FieldFile
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from casework import audit
+from casework.models import (
+    Answer,
+    Attachment,
+    Case,
+    CaseConstituent,
+    Constituent,
+    ConstituentMerge,
+    Contact,
+    InboundMessage,
+    Response,
+    RetentionReview,
+    SubjectAccessExport,
+    TimelineEntry,
+)
+from mpoffice.models import Office
+
+log = logging.getLogger(__name__)
+
+ANONYMISED = "(anonymised)"
+
+
+# --- The registry of other apps' personal data ---------------------------------------------
+
+
+@dataclass
+class ExportSection:
+    """One part of a subject access export: rows to show and files to include."""
+
+    title: str
+    rows: list[dict] = field(default_factory=list)
+    files: list[tuple[str, FieldFile]] = field(default_factory=list)  # (name in the ZIP, stored file)
+    audited: list[tuple[type[Model], list[int]]] = field(default_factory=list)  # rows whose audit entries count
+
+
+@dataclass(frozen=True)
+class SubjectDataSource:
+    name: str
+    # collect(constituent, case_ids) -> sections for the export
+    collect: Callable[[Constituent, list[int]], list[ExportSection]]
+    # erase_constituent(constituent) -> counts; removes data addressed to or naming the person
+    erase_constituent: Callable[[Constituent], dict[str, int]]
+    # anonymise_cases(case_ids, delete) -> (counts, audited rows); for cases being anonymised or deleted
+    anonymise_cases: Callable[[list[int], bool], tuple[dict[str, int], list[tuple[type[Model], list[int]]]]]
+
+
+_SOURCES: dict[str, SubjectDataSource] = {}
+
+
+def register_source(source: SubjectDataSource) -> None:
+    _SOURCES[source.name] = source
+
+
+def file_delete_on_commit(field_file: FieldFile) -> None:
+    """Remove a stored file once the surrounding transaction has committed."""
+    if not field_file:
+        return
+    storage, name = field_file.storage, field_file.name
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- Anonymising and deleting cases ---------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    counts: Counter = field(default_factory=Counter)
+    audited: list[tuple[type[Model], list[int]]] = field(default_factory=list)
+
+    def add(self, label: str, number: int) -> None:
+        if number:
+            self.counts[label] += number
+
+    def merge(self, counts: dict[str, int], audited: Iterable[tuple[type[Model], list[int]]] = ()) -> None:
+        for label, number in counts.items():
+            self.add(label, number)
+        self.audited.extend(audited)
+
+
+def _contacts_remove(contacts: QuerySet[Contact], outcome: Outcome, *, keep_rows: bool) -> None:
+    """Delete attachments (files too); then blank the contacts' text (kept for counts) or delete them."""
+    contact_ids = list(contacts.values_list("pk", flat=True))
+    attachments = list(Attachment.objects.filter(contact_id__in=contact_ids))
+    for attachment in attachments:
+        file_delete_on_commit(attachment.file)
+    outcome.audited += [(Contact, contact_ids), (Attachment, [a.pk for a in attachments])]
+    # A contact's timeline line repeats its summary.
+    entries = TimelineEntry.objects.filter(
+        source_type=ContentType.objects.get_for_model(Contact), source_id__in=contact_ids
+    )
+    if keep_rows:
+        entries.update(title=ANONYMISED, body="", data={})
+    else:
+        outcome.add("timeline entries", entries.delete()[0])
+    Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
+    outcome.add("attachments", len(attachments))
+    messages = InboundMessage.objects.filter(contact_id__in=contact_ids)
+    _inbound_remove(messages, outcome)
+    if keep_rows:
+        outcome.add(
+            "contacts anonymised",
+            Contact.objects.filter(pk__in=contact_ids).update(summary=ANONYMISED, body="", constituent=None),
+        )
+    else:
+        outcome.add("contacts", Contact.objects.filter(pk__in=contact_ids).delete()[1].get("casework.Contact", 0))
+
+
+def _inbound_remove(messages: QuerySet[InboundMessage], outcome: Outcome) -> None:
+    for message in messages:
+        file_delete_on_commit(message.raw)
+    outcome.add("inbound e-mails", messages.delete()[1].get("casework.InboundMessage", 0))
+
+
+def _cases_strip(case_ids: list[int], outcome: Outcome, *, delete: bool) -> None:
+    """What anonymising and deleting cases share: contacts, timeline text, e-mails, letters."""
+    _contacts_remove(Contact.objects.filter(case_id__in=case_ids), outcome, keep_rows=not delete)
+    _inbound_remove(InboundMessage.objects.filter(case_id__in=case_ids), outcome)
+    for source in _SOURCES.values():
+        counts, audited = source.anonymise_cases(case_ids, delete)
+        outcome.merge(counts, audited)
+    links = CaseConstituent.objects.filter(case_id__in=case_ids)
+    outcome.audited += [(Case, case_ids), (CaseConstituent, list(links.values_list("pk", flat=True)))]
+
+
+def _orphans_erase(constituent_ids: Iterable[int], outcome: Outcome, *, by) -> None:
+    """Constituents left with no case, contact or letter are erased: nothing justifies keeping them."""
+    for constituent in Constituent.objects.filter(pk__in=set(constituent_ids), merged_into=None):
+        if not _still_referenced(constituent):
+            inner = _constituent_erase(constituent, by=by)
+            outcome.merge(inner.counts, inner.audited)
+            outcome.add("constituents erased (no other casework)", 1)
+
+
+def _still_referenced(constituent: Constituent) -> bool:
+    for model, fk in _relations_to_constituent():
+        if model in (Constituent, ConstituentMerge, SubjectAccessExport):
+            continue
+        if model._base_manager.filter(**{fk.name: constituent}).exists():
+            return True
+    return False
+
+
+@transaction.atomic
+def case_anonymise(*, case: Case, by, event: str = "retention-anonymise") -> Outcome:
+    """Remove the personal data of a case and keep the row for the office's counts: its topic,
+    dates, status, outcome, priority and assignee stay; summary, description, the people,
+    contacts' text, attachments, notes, e-mails and letters' text go."""
+    outcome = Outcome()
+    with disable_auditlog():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        constituent_ids = set(case.constituents.values_list("pk", flat=True))
+        if case.correspondent_id:
+            constituent_ids.add(case.correspondent_id)
+        _cases_strip([case.pk], outcome, delete=False)
+        outcome.add("people unlinked", case.case_constituents.all().delete()[0])
+        entries = TimelineEntry.objects.filter(case=case)
+        outcome.add("timeline entries anonymised", entries.update(title=ANONYMISED, body="", data={}))
+        case.tags.clear()
+        Case.objects.filter(pk=case.pk).update(
+            summary=ANONYMISED, description="", correspondent=None, correspondent_consent="", search=None
+        )
+        _orphans_erase(constituent_ids, outcome, by=by)
+        audit.entries_redact(outcome.audited, reason=event)
+    audit.event_record(
+        obj_model=Case,
+        obj_pk=case.pk,
+        office_id=case.office_id,
+        by=by,
+        event=event,
+        summary=f"Case {case.reference}: {audit.EVENT_LABELS[event].lower()}",
+        counts=dict(outcome.counts),
+    )
+    return outcome
+
+
+@transaction.atomic
+def case_delete(*, case: Case, by, event: str = "retention-delete") -> Outcome:
+    outcome = Outcome()
+    with disable_auditlog():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        constituent_ids = set(case.constituents.values_list("pk", flat=True))
+        if case.correspondent_id:
+            constituent_ids.add(case.correspondent_id)
+        _cases_strip([case.pk], outcome, delete=True)
+        reference, office_id, pk = case.reference, case.office_id, case.pk
+        case.delete()
+        outcome.add("cases deleted", 1)
+        _orphans_erase(constituent_ids, outcome, by=by)
+        audit.entries_redact(outcome.audited, reason=event)
+    audit.event_record(
+        obj_model=Case,
+        obj_pk=pk,
+        office_id=office_id,
+        by=by,
+        event=event,
+        summary=f"Case {reference}: {audit.EVENT_LABELS[event].lower()}",
+        counts=dict(outcome.counts),
+    )
+    return outcome
+
+
+# --- Erasure on request -----------------------------------------------------------------------
+
+
+def _relations_to_constituent():
+    """Every foreign key from any installed app to Constituent, hidden ones included."""
+    for relation in Constituent._meta.get_fields(include_hidden=True):
+        if relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one):
+            yield relation.related_model, relation.field
+
+
+def erasure_preview(*, constituent: Constituent) -> dict[str, int]:
+    """How many rows point at the person, by table: shown before staff confirm an erasure."""
+    counts = {}
+    for model, fk in _relations_to_constituent():
+        number = model._base_manager.filter(**{fk.name: constituent}).count()
+        if number:
+            counts[f"{model._meta.verbose_name_plural} ({fk.verbose_name})"] = number
+    return counts
+
+
+@transaction.atomic
+def constituent_erase(*, constituent: Constituent, by) -> Outcome:
+    """Erase a person across every table, on their request.
+
+    Cases where they are the only person are anonymised (the office's counts keep them);
+    on shared cases only their link, contacts and correspondence go. Their contacts,
+    attachments (files too), e-mails, letters' text and PDFs, survey links, merged duplicate
+    records and subject access exports are removed; audit entries about them are redacted, and
+    one entry records the erasure without any of the data.
+    """
+    pk, office_id = constituent.pk, constituent.office_id
+    with disable_auditlog():
+        outcome = _constituent_erase(constituent, by=by)
+        audit.entries_redact(outcome.audited, reason="erasure")
+    audit.event_record(
+        obj_model=Constituent,
+        obj_pk=pk,
+        office_id=office_id,
+        by=by,
+        event="erasure",
+        summary=f"Constituent #{pk}: erased on request",
+        counts=dict(outcome.counts),
+    )
+    return outcome
+
+
+def _constituent_erase(constituent: Constituent, *, by) -> Outcome:
+    outcome = Outcome()
+    constituent = Constituent.objects.select_for_update().get(pk=constituent.pk)
+    # Duplicates merged into this record are the same person.
+    for duplicate in Constituent.objects.filter(merged_into=constituent):
+        inner = _constituent_erase(duplicate, by=by)
+        outcome.merge(inner.counts, inner.audited)
+    outcome.audited.append((Constituent, [constituent.pk]))
+
+    linked_cases = list(Case.objects.filter(case_constituents__constituent=constituent).distinct())
+    own = [c for c in linked_cases if not c.case_constituents.exclude(constituent=constituent).exists()]
+    shared_ids = [c.pk for c in linked_cases if c not in own]
+    for case in own:
+        inner = case_anonymise(case=case, by=by, event="erasure")
+        outcome.merge(inner.counts, inner.audited)
+        outcome.add("cases anonymised", 1)
+    links = CaseConstituent.objects.filter(constituent=constituent)
+    outcome.audited.append((CaseConstituent, list(links.values_list("pk", flat=True))))
+    outcome.add("shared cases unlinked", links.filter(case_id__in=shared_ids).count())
+    links.delete()
+    outcome.add(
+        "cases as correspondent",
+        Case.objects.filter(correspondent=constituent).update(correspondent=None, correspondent_consent=""),
+    )
+
+    _contacts_remove(Contact.objects.filter(constituent=constituent), outcome, keep_rows=False)
+    _inbound_remove(InboundMessage.objects.filter(constituent=constituent), outcome)
+
+    responses = Response.objects.filter(constituent=constituent)
+    response_ids = list(responses.values_list("pk", flat=True))
+    Answer.objects.filter(response_id__in=response_ids).exclude(text="").update(text="")
+    for response in Response.objects.filter(pk__in=response_ids):
+        # The survey's counts keep the answers; nothing ties them to the person any more.
+        Response.objects.filter(pk=response.pk).update(constituent=None, external_id=f"erased-{response.pk}")
+    outcome.add("survey responses unlinked", len(response_ids))
+
+    for source in _SOURCES.values():
+        outcome.merge(source.erase_constituent(constituent))
+
+    for export in SubjectAccessExport.objects.filter(constituent=constituent):
+        file_delete_on_commit(export.file)
+    outcome.add("subject access exports", SubjectAccessExport.objects.filter(constituent=constituent).delete()[0])
+    ConstituentMerge.objects.filter(Q(survivor=constituent) | Q(merged=constituent)).delete()
+
+    # Anything a later app links to Constituent and no source handled: unlink or remove.
+    for model, fk in _relations_to_constituent():
+        rows = model._base_manager.filter(**{fk.name: constituent})
+        if model is Constituent or not rows.exists():
+            continue
+        if fk.null:
+            outcome.add(f"{model._meta.verbose_name_plural} unlinked", rows.update(**{fk.name: None}))
+        else:
+            outcome.add(f"{model._meta.verbose_name_plural}", rows.delete()[0])
+    Constituent.objects.filter(pk=constituent.pk).delete()
+    outcome.add("constituent records", 1)
+    return outcome
+
+
+# --- Retention ---------------------------------------------------------------------------------
+
+
+def retention_cutoff(*, office: Office, now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - relativedelta(years=office.retention_years)
+
+
+def retention_due(*, office: Office, now=None) -> QuerySet[Case]:
+    """Closed cases past the office's retention period that need a review: none pending,
+    not already anonymised, not kept beyond today."""
+    today = timezone.localdate(now) if now else timezone.localdate()
+    reviews = RetentionReview.objects.filter(case=OuterRef("pk"))
+    return (
+        Case.objects.for_office(office)
+        .filter(status=Case.Status.CLOSED, closed_at__lt=retention_cutoff(office=office, now=now))
+        .exclude(
+            Exists(reviews.filter(decision__in=[RetentionReview.Decision.PENDING, RetentionReview.Decision.ANONYMISED]))
+            | Exists(reviews.filter(decision=RetentionReview.Decision.KEPT, keep_until__gte=today))
+        )
+    )
+
+
+def retention_flag(*, office: Office, now=None) -> int:
+    """List the office's cases that are due for review. Idempotent: a partial unique
+    constraint allows one pending review per case, so two sweeps flag a case once."""
+    flagged = 0
+    for case in retention_due(office=office, now=now).only("pk", "reference", "office_id"):
+        _review, created = RetentionReview.objects.get_or_create(
+            case=case,
+            decision=RetentionReview.Decision.PENDING,
+            defaults={"office_id": case.office_id, "case_reference": case.reference},
+        )
+        flagged += created
+    return flagged
+
+
+class RetentionRefused(ValueError):
+    pass
+
+
+@transaction.atomic
+def retention_decide(*, review: RetentionReview, by, decision: str, keep_years: int = 1) -> RetentionReview:
+    """Carry out a member of staff's decision on one flagged case."""
+    review = RetentionReview.objects.select_for_update().get(pk=review.pk)
+    if review.decision != RetentionReview.Decision.PENDING:
+        raise RetentionRefused(f"{review.case_reference} was already reviewed.")
+    case = review.case
+    if case is None:
+        raise RetentionRefused(f"{review.case_reference} no longer exists.")
+    if case.status != Case.Status.CLOSED or case.closed_at >= retention_cutoff(office=case.office):
+        raise RetentionRefused(f"{case.reference} was reopened or is not yet past the retention period.")
+    if decision == RetentionReview.Decision.ANONYMISED:
+        case_anonymise(case=case, by=by)
+    elif decision == RetentionReview.Decision.DELETED:
+        case_delete(case=case, by=by)
+    elif decision == RetentionReview.Decision.KEPT:
+        review.keep_until = timezone.localdate() + relativedelta(years=keep_years)
+        audit.event_record(
+            obj_model=Case,
+            obj_pk=case.pk,
+            office_id=case.office_id,
+            by=by,
+            event="retention-keep",
+            summary=f"Case {case.reference}: kept until {review.keep_until:%d/%m/%Y}",
+        )
+    else:
+        raise RetentionRefused("Choose anonymise, delete or keep.")
+    review.decision = decision
+    review.decided_by = by
+    review.decided_at = timezone.now()
+    # The review row outlives a deleted case (case becomes NULL); its reference stays.
+    RetentionReview.objects.filter(pk=review.pk).update(
+        decision=decision, decided_by=by, decided_at=review.decided_at, keep_until=review.keep_until
+    )
+    return review
+
+
+# --- Subject access ----------------------------------------------------------------------------
+
+
+def subject_access_request(*, constituent: Constituent, by) -> SubjectAccessExport:
+    from casework.tasks import subject_access_build_task
+
+    export = SubjectAccessExport.objects.create(
+        office_id=constituent.office_id, constituent=constituent, requested_by=by
+    )
+    transaction.on_commit(lambda: subject_access_build_task.delay(export.pk))
+    return export
+
+
+def _progress(export: SubjectAccessExport, percent: int, stage: str) -> None:
+    SubjectAccessExport.objects.filter(pk=export.pk).update(progress=percent, stage=stage[:100])
+
+
+def _row(obj: Model, fields: Iterable[str]) -> dict:
+    row = {}
+    for name in fields:
+        value = getattr(obj, name)
+        display = getattr(obj, f"get_{name}_display", None)
+        row[name] = display() if callable(display) else value
+    return row
+
+
+def subject_access_sections(*, constituent: Constituent) -> list[ExportSection]:
+    """Everything Postbag holds on the person, by section (rows and files)."""
+    profile = ExportSection(
+        title="Profile",
+        rows=[
+            _row(
+                constituent,
+                [
+                    "kind",
+                    "title",
+                    "first_name",
+                    "last_name",
+                    "organisation_name",
+                    "address_line1",
+                    "address_line2",
+                    "town",
+                    "postcode",
+                    "email",
+                    "phone",
+                    "preferred_channel",
+                    "consent_to_contact",
+                    "contact_by_email",
+                    "contact_by_post",
+                    "contact_by_phone",
+                    "is_vulnerable",
+                    "has_special_category_data",
+                    "notes",
+                    "created_at",
+                ],
+            )
+            | {"ward": str(constituent.ward or "")}
+        ],
+        audited=[(Constituent, [constituent.pk])],
+    )
+    cases = list(
+        Case.objects.filter(Q(case_constituents__constituent=constituent) | Q(correspondent=constituent))
+        .distinct()
+        .select_related("topic")
+        .order_by("opened_at")
+    )
+    case_ids = [c.pk for c in cases]
+    case_section = ExportSection(
+        title="Cases",
+        rows=[
+            _row(case, ["reference", "summary", "description", "status", "outcome", "opened_at", "closed_at"])
+            | {"topic": str(case.topic or "")}
+            for case in cases
+        ],
+        audited=[
+            (Case, case_ids),
+            (CaseConstituent, list(constituent.case_links.values_list("pk", flat=True))),
+        ],
+    )
+    timeline = ExportSection(
+        title="Case notes and history",
+        rows=[
+            {"case": entry.case.reference, "when": entry.occurred_at, "what": entry.title, "text": entry.body}
+            for entry in TimelineEntry.objects.filter(case_id__in=case_ids)
+            .exclude(kind="contact")
+            .select_related("case")
+            .order_by("occurred_at")
+        ],
+    )
+    # Contacts with the person, and contacts on their cases that name no one else.
+    contacts = list(
+        Contact.objects.filter(Q(constituent=constituent) | Q(case_id__in=case_ids, constituent=None))
+        .select_related("case")
+        .prefetch_related("attachments")
+        .order_by("occurred_at")
+    )
+    contact_section = ExportSection(
+        title="Contacts",
+        rows=[
+            _row(contact, ["occurred_at", "channel", "direction", "summary", "body"])
+            | {"case": contact.case.reference if contact.case_id else ""}
+            for contact in contacts
+        ],
+        audited=[(Contact, [c.pk for c in contacts])],
+    )
+    attachments = [a for contact in contacts for a in contact.attachments.all()]
+    contact_section.files = [
+        (f"attachments/{a.pk}-{get_valid_filename(a.original_name) or 'file'}", a.file) for a in attachments
+    ]
+    contact_section.audited.append((Attachment, [a.pk for a in attachments]))
+    messages = list(InboundMessage.objects.filter(constituent=constituent).order_by("received_at"))
+    inbound = ExportSection(
+        title="E-mails received",
+        rows=[_row(m, ["received_at", "from_name", "from_address", "subject", "body"]) for m in messages],
+        files=[(f"emails/{m.pk}.eml", m.raw) for m in messages],
+    )
+    responses = list(
+        Response.objects.filter(constituent=constituent)
+        .select_related("survey")
+        .prefetch_related("answers__question", "answers__option")
+    )
+    surveys = ExportSection(
+        title="Survey responses",
+        rows=[
+            {
+                "survey": response.survey.title,
+                "submitted_at": response.submitted_at,
+                "question": answer.question.text,
+                "answer": answer.text
+                or (answer.option.label if answer.option_id else "")
+                or ("" if answer.rating is None else str(answer.rating)),
+            }
+            for response in responses
+            for answer in response.answers.all()
+        ],
+    )
+    sections = [profile, case_section, timeline, contact_section, inbound, surveys]
+    for source in _SOURCES.values():
+        sections += source.collect(constituent, case_ids)
+    return sections
+
+
+def _audit_section(sections: list[ExportSection]) -> ExportSection:
+    rows = []
+    audited = [pair for section in sections for pair in section.audited]
+    for entry in audit.entries_for(audited):
+        rows.append(
+            {
+                "when": entry.timestamp,
+                "who": str(entry.actor or entry.actor_email or "Postbag"),
+                "action": entry.get_action_display(),
+                "record": f"{entry.content_type.name}: {entry.object_repr}",
+                "changes": entry.changes_str() if entry.changes else "",
+            }
+        )
+    return ExportSection(title="Audit trail: who saw or changed these records", rows=rows)
+
+
+def subject_access_build(*, export: SubjectAccessExport) -> SubjectAccessExport:
+    """Write the ZIP: index.html (readable), data.json (every row) and the files."""
+    claimed = SubjectAccessExport.objects.filter(
+        pk=export.pk, status__in=[SubjectAccessExport.Status.PENDING, SubjectAccessExport.Status.FAILED]
+    ).update(status=SubjectAccessExport.Status.RUNNING, progress=1, stage="Collecting records")
+    if not claimed:
+        return export  # another worker has it, or it is done
+    export.refresh_from_db()
+    constituent = export.constituent
+    sections = subject_access_sections(constituent=constituent)
+    _progress(export, 30, "Collecting the audit trail")
+    sections.append(_audit_section(sections))
+    files = [item for section in sections for item in section.files]
+    missing = []
+    with tempfile.TemporaryFile() as handle:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for number, (name, stored) in enumerate(files, start=1):
+                try:
+                    with stored.open("rb") as source, archive.open(name, "w") as target:
+                        for chunk in iter(lambda: source.read(1 << 16), b""):
+                            target.write(chunk)
+                except FileNotFoundError:
+                    missing.append(name)
+                _progress(export, 30 + int(60 * number / max(len(files), 1)), f"Adding file {number} of {len(files)}")
+            generated = timezone.now()
+            context = {
+                "constituent": constituent,
+                "office": export.office,
+                "sections": sections,
+                "file_names": [name for name, _ in files if name not in missing],
+                "missing": missing,
+                "generated": generated,
+            }
+            archive.writestr("index.html", render_to_string("casework/dataprotection/sar_index.html", context))
+            data = {section.title: section.rows for section in sections}
+            archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False))
+        handle.seek(0)
+        export.file.save("export.zip", File(handle), save=False)
+        export.size = export.file.size
+    export.status = SubjectAccessExport.Status.READY
+    export.progress = 100
+    export.stage = "Ready"
+    export.finished_at = timezone.now()
+    export.save(update_fields=["file", "size", "status", "progress", "stage", "finished_at"])
+    audit.event_record(
+        obj_model=Constituent,
+        obj_pk=constituent.pk,
+        office_id=export.office_id,
+        by=export.requested_by,
+        event="subject-access-export",
+        summary=f"Constituent #{constituent.pk}: subject access export #{export.pk} made",
+        files=len(files) - len(missing),
+    )
+    return export
+
+
+def subject_access_failed(*, export_id: int, error: str) -> None:
+    SubjectAccessExport.objects.filter(pk=export_id).update(
+        status=SubjectAccessExport.Status.FAILED, error=error[:300], stage="Failed"
+    )
+
+
+def subject_access_downloaded(*, export: SubjectAccessExport, by) -> None:
+    audit.event_record(
+        obj_model=Constituent,
+        obj_pk=export.constituent_id,
+        office_id=export.office_id,
+        by=by,
+        event="subject-access-download",
+        summary=f"Constituent #{export.constituent_id}: subject access export #{export.pk} downloaded",
+    )
+
+
+def zip_names(data: bytes) -> list[str]:
+    """The names in a ZIP (for tests and the export page)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.namelist()
+
+
+__all__ = [
+    "ExportSection",
+    "Outcome",
+    "RetentionRefused",
+    "SubjectDataSource",
+    "case_anonymise",
+    "case_delete",
+    "constituent_erase",
+    "erasure_preview",
+    "register_source",
+    "retention_decide",
+    "retention_due",
+    "retention_flag",
+    "subject_access_build",
+    "subject_access_request",
+]

@@ -1,0 +1,93 @@
+"""Data protection records: subject access exports and retention reviews."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from casework.models.cases import Case
+from casework.models.constituents import Constituent
+from mpoffice.models import OfficeScopedModel
+
+
+def subject_access_path(instance: SubjectAccessExport, filename: str) -> str:
+    return f"subject-access/{instance.office_id}/{uuid.uuid4().hex}.zip"
+
+
+class SubjectAccessExport(OfficeScopedModel):
+    """A ZIP of everything held on one constituent, built by a Celery task.
+
+    Deleted with the constituent (an erasure removes the exports too).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        RUNNING = "running", "Being prepared"
+        READY = "ready", "Ready to download"
+        FAILED = "failed", "Failed"
+
+    constituent = models.ForeignKey(Constituent, on_delete=models.CASCADE, related_name="subject_access_exports")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    stage = models.CharField(max_length=100, blank=True)
+    file = models.FileField(upload_to=subject_access_path, blank=True, max_length=200)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["office", "constituent"], name="sar_office_constituent")]
+
+    def __str__(self) -> str:
+        return f"Subject access export #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("casework:subject-access-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.READY, self.Status.FAILED)
+
+
+class RetentionReview(OfficeScopedModel):
+    """A closed case past the office's retention period, waiting for (or given) a decision.
+
+    The periodic sweep only creates these; nothing is removed until staff decide.
+    """
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        ANONYMISED = "anonymised", "Anonymised"
+        DELETED = "deleted", "Deleted"
+        KEPT = "kept", "Kept for now"
+
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="retention_reviews")
+    case_reference = models.CharField(max_length=24, help_text="Kept when the case itself is deleted.")
+    flagged_at = models.DateTimeField(default=timezone.now)
+    decision = models.CharField(max_length=12, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    keep_until = models.DateField(null=True, blank=True, help_text="A kept case is listed again after this date.")
+
+    class Meta:
+        ordering = ["flagged_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(decision="pending"), name="retention_one_pending_per_case"
+            )
+        ]
+        indexes = [models.Index(fields=["office", "decision"], name="retention_office_decision")]
+
+    def __str__(self) -> str:
+        return f"Retention review of {self.case_reference}"

@@ -1,0 +1,18 @@
+from tests.casework.factories import CaseFactory, ConstituentFactory
+from tests.isolation import builder
+from tests.security.factories import make_ready_export
+
+
+@builder("casework:audit-trail")
+def _case_trail(office):
+    return {"kind": "case", "pk": CaseFactory(office=office).pk}
+
+
+@builder("casework:subject-access", "casework:constituent-erase")
+def _constituent(office):
+    return {"pk": ConstituentFactory(office=office).pk}
+
+
+@builder("casework:subject-access-detail", "casework:subject-access-download")
+def _export(office):
+    return {"pk": make_ready_export(office).pk}
