@@ -547,8 +547,17 @@ def bulk_preview(*, run: BulkRun, count: int = 3) -> list[Sample]:
                 case=item.case,
                 channel=channel,
                 subject=merge.render(run.template.subject or run.template.name, values),
-                text=f"{values['salutation']},\n\n{merge.render(run.template.body, values)}",
+                text=_preview_text(run.template.body, values),
                 problem=problem,
             )
         )
     return samples
+
+
+def _preview_text(body: str, values: dict[str, str]) -> str:
+    """The greeting and the merged body, as printed (a body that opens with the greeting
+    itself does not get it twice)."""
+    merged = merge.render(body, values)
+    if merged.lstrip().split("\n", 1)[0].strip().rstrip(",").strip() == values["salutation"]:
+        return merged
+    return f"{values['salutation']},\n\n{merged}"
