@@ -571,7 +571,7 @@ def _audit_section(sections: list[ExportSection]) -> ExportSection:
                 "who": str(entry.actor or entry.actor_email or "Postbag"),
                 "action": entry.get_action_display(),
                 "record": f"{entry.content_type.name}: {entry.object_repr}",
-                "changes": entry.changes_str() if entry.changes else "",
+                "changes": entry.changes_str if entry.changes else "",
             }
         )
     return ExportSection(title="Audit trail: who saw or changed these records", rows=rows)
