@@ -11,15 +11,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from casework.campaigns import campaign_cases, campaigns_for
-from casework.models import Campaign, Case, FollowUpAction
+from casework.models import Campaign, Case, FollowUpAction, InboundMessage
 from casework.models.surveys import SurveyFinding
 from casework.selectors import cases_for
-from letters.selectors import letters_for, letters_waiting_for_mp, replies_overdue, reply_times_by_organisation
+from letters.models import Status as LetterStatus
+from letters.selectors import (
+    letters_drafted_by,
+    letters_for,
+    letters_waiting_for_mp,
+    replies_overdue,
+    reply_times_by_organisation,
+)
 from mpoffice.models import Membership
 
 TREND_MONTHS = 24
@@ -207,3 +214,53 @@ def campaign_briefing(*, campaign: Campaign, membership: Membership, today: date
         ),
         letters=list(letters[:50]),
     )
+
+
+HOME_LIST_LENGTH = 10
+
+
+@dataclass
+class WorkList:
+    """A home-page panel: the first rows of a list and how many there are in all."""
+
+    items: list
+    total: int
+
+
+def _work_list(queryset: QuerySet) -> WorkList:
+    items = list(queryset[:HOME_LIST_LENGTH])
+    total = len(items) if len(items) < HOME_LIST_LENGTH else queryset.count()
+    return WorkList(items=items, total=total)
+
+
+def caseworker_home(*, membership: Membership, today: date | None = None) -> dict[str, WorkList]:
+    """The caseworker's day: their open cases (reviews first) and the reviews now due."""
+    today = today or timezone.localdate()
+    mine = (
+        cases_for(membership=membership)
+        .filter(assignee_id=membership.user_id, status__in=Case.OPEN_STATUSES)
+        .select_related("topic", "topic__parent")
+    )
+    return {
+        "my_cases": _work_list(mine.order_by(F("review_by").asc(nulls_last=True), "-opened_at")),
+        "reviews_due": _work_list(mine.filter(review_by__lte=today).order_by("review_by")),
+    }
+
+
+def staff_home(*, membership: Membership, today: date | None = None) -> dict[str, WorkList]:
+    """What the office manager acts on: mail to triage, letters to send, replies overdue."""
+    today = today or timezone.localdate()
+    return {
+        "inbox": _work_list(
+            InboundMessage.objects.for_office(membership.office)
+            .filter(status=InboundMessage.Status.PENDING)
+            .order_by("-received_at")
+        ),
+        "to_send": _work_list(
+            letters_drafted_by(membership=membership)
+            .filter(status=LetterStatus.APPROVED)
+            .select_related("recipient_post__organisation")
+            .order_by("updated_at")
+        ),
+        "overdue": _work_list(replies_overdue(membership=membership, today=today)),
+    }

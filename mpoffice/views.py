@@ -15,8 +15,9 @@ from mpoffice.forms import OfficeSwitchForm
 from mpoffice.middleware import SESSION_OFFICE_KEY
 from mpoffice.models import Role, SweepError, SweepRun
 from mpoffice.selectors import system_health
-from mpoffice.summaries import campaign_briefing, office_dashboard
+from mpoffice.summaries import campaign_briefing, caseworker_home, office_dashboard, staff_home
 
+HOME_LISTS = {Role.CASEWORKER: caseworker_home, Role.STAFF: staff_home}
 HOME_TEMPLATES = {
     Role.CASEWORKER: "mpoffice/home_caseworker.html",
     Role.STAFF: "mpoffice/home_staff.html",
@@ -28,7 +29,8 @@ HOME_TEMPLATES = {
 def home(request):
     if request.membership.role == Role.MP:
         return _dashboard(request)  # the MP's home page is the dashboard
-    return render(request, HOME_TEMPLATES[request.membership.role], {"title": "Home"})
+    lists = HOME_LISTS[request.membership.role](membership=request.membership)
+    return render(request, HOME_TEMPLATES[request.membership.role], {"title": "Home", **lists})
 
 
 @office_required(Role.STAFF, Role.MP)
@@ -76,7 +78,7 @@ def campaign_briefing_view(request, pk: int):
 @office_required()
 def campaign_briefing_pdf(request, pk: int):
     context = _briefing_context(request, pk)
-    html = render_to_string("mpoffice/briefing_pdf.html", context, request=request)
+    html = render_to_string("mpoffice/briefing_pdf.html", {**context, "for_pdf": True}, request=request)
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = slugify(context["campaign"].name) or "campaign"

@@ -306,7 +306,7 @@ def staff_imports_the_survey(j: Journey) -> str:
     expect(priority).to_have_value("single")
     j.check("the column-mapping step")
     page.get_by_role("button", name="Check the file").click()
-    expect(page.get_by_role("status").filter(has_text="Every row is fine")).to_contain_text("1210 new responses")
+    expect(page.get_by_role("status").filter(has_text="Every row is fine")).to_contain_text("1,210 new responses")
     j.check("the column-mapping step, checked")
     page.get_by_role("button", name=re.compile(r"Import 1,?210 responses")).click()
     flash(page, "Imported 1,210 responses.")

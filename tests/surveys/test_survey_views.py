@@ -49,7 +49,7 @@ def test_staff_imports_the_story_survey_and_sees_39_percent_with_its_interval(su
     mapping_url = response["Location"]
     checked = client.post(mapping_url, _mapping_post(list(rows[0]), STORY_MAPPING, "check"))
     assert checked.status_code == 200
-    assert "<strong>1210</strong> new responses to import" in checked.content.decode()
+    assert "<strong>1,210</strong> new responses to import" in checked.content.decode()
     assert Response.objects.count() == 0  # checking writes nothing
 
     imported = client.post(mapping_url, _mapping_post(list(rows[0]), STORY_MAPPING, "import"))
