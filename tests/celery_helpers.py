@@ -125,6 +125,10 @@ class CeleryProcesses:
             )
         return self.worker
 
+    @property
+    def worker_starts(self) -> int:
+        return self._worker_starts
+
     def _worker_ready(self, log_name: str) -> bool:
         if self.worker.poll() is not None:
             raise AssertionError(f"The Celery worker exited with {self.worker.returncode}:\n{self.log(log_name)}")
