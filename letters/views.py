@@ -28,7 +28,7 @@ from letters.forms import (
     TemplateForm,
 )
 from letters.models import Letter, LetterTemplate, Organisation, Status
-from letters.pdf import letter_html, letter_pdf
+from letters.pdf import letter_document, letter_html, letter_pdf
 from mpoffice.access import office_required
 from mpoffice.models import Role
 
@@ -132,6 +132,9 @@ def letter_detail(request, pk: int):
     context = {
         "title": f"Letter {letter.reference}",
         "letter": letter,
+        # The text as it will be printed (merge fields filled in, greeting once), so the MP
+        # approves what the recipient will read.
+        "doc": letter_document(letter),
         "own": own,
         "signatories": signatories,
         "my_signature": my_signature,
