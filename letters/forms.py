@@ -13,6 +13,7 @@ from letters import merge
 from letters.models import Letter, LetterTemplate, Organisation, Post, PostHolder, Reply
 from letters.selectors import posts_for, templates_for
 from letters.services import reply_document_check
+from mpoffice.forms import OfficeScopedModelForm
 from mpoffice.models import Membership, Office
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -178,7 +179,7 @@ class ForwardForm(forms.Form):
         self.fields["template"].queryset = templates_for(membership=membership)
 
 
-class TemplateForm(forms.ModelForm):
+class TemplateForm(OfficeScopedModelForm):
     class Meta:
         model = LetterTemplate
         fields = ["name", "subject", "body"]
@@ -192,14 +193,20 @@ class TemplateForm(forms.ModelForm):
         return _merge_clean(self.cleaned_data["body"])
 
 
-class OrganisationForm(forms.ModelForm):
+class OrganisationForm(OfficeScopedModelForm):
     class Meta:
         model = Organisation
         fields = ["name", "address", "email", "reply_target_working_days", "notes"]
         widgets = {"address": forms.Textarea(attrs={"rows": 4}), "notes": forms.Textarea(attrs={"rows": 3})}
 
 
-class PostForm(forms.ModelForm):
+class PostForm(OfficeScopedModelForm):
+    scope_fields = ("office", "organisation")
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, office=organisation.office, **kwargs)
+        self.instance.organisation = organisation
+
     class Meta:
         model = Post
         fields = ["title", "salutation"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -480,12 +480,12 @@ def organisation_list(request):
 
 def _organisation_form(request, organisation: Organisation | None):
     _require(request, Role.STAFF, action="edit the address book")
-    form = OrganisationForm(request.POST or None, instance=organisation)
+    form = OrganisationForm(request.POST or None, instance=organisation, office=request.office)
     if request.method == "POST" and form.is_valid():
-        form.instance.office = request.office
         try:
-            organisation = form.save()
-        except IntegrityError:
+            with transaction.atomic():
+                organisation = form.save()
+        except IntegrityError:  # a colleague saved the same name a moment ago
             form.add_error("name", "This office already has an organisation with that name.")
         else:
             messages.success(request, f"{organisation.name} saved.")
@@ -529,13 +529,12 @@ def organisation_detail(request, pk: int):
 def post_create(request, pk: int):
     organisation = get_object_or_404(selectors.organisations_for(membership=request.membership), pk=pk)
     _require(request, Role.STAFF, action="edit the address book")
-    form = PostForm(request.POST or None)
+    form = PostForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
-        form.instance.office = request.office
-        form.instance.organisation = organisation
         try:
-            form.save()
-        except IntegrityError:
+            with transaction.atomic():
+                form.save()
+        except IntegrityError:  # a colleague saved the same title a moment ago
             form.add_error("title", "This organisation already has a post with that title.")
         else:
             messages.success(request, "Post added. Now add who holds it.")
@@ -584,14 +583,14 @@ def template_list(request):
 
 def _template_form(request, template: LetterTemplate | None):
     _require(request, Role.STAFF, action="edit letter templates")
-    form = TemplateForm(request.POST or None, instance=template)
+    form = TemplateForm(request.POST or None, instance=template, office=request.office)
     if request.method == "POST" and form.is_valid():
-        form.instance.office = request.office
         if template is None:
             form.instance.created_by = request.user
         try:
-            template = form.save()
-        except IntegrityError:
+            with transaction.atomic():
+                template = form.save()
+        except IntegrityError:  # a colleague saved the same name a moment ago
             form.add_error("name", "This office already has a template with that name.")
         else:
             messages.success(request, f"Template “{template.name}” saved.")

@@ -192,22 +192,9 @@ FORMS = {
 }
 
 
-KNOWN_BUGS = {
-    # Reported to the letters engineer: two templates with the same name in one office pass the
-    # form (the office is not a form field, so ModelForm skips the unique check) and the save
-    # fails with IntegrityError (500) instead of a form error.
-    "letter-template": "duplicate template name is a 500, not a form error",
-}
-
-
 @pytest.mark.parametrize(
     "form_name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_BUGS[name], strict=False))
-        if name in KNOWN_BUGS
-        else name
-        for name in sorted(FORMS)
-    ],
+    sorted(FORMS),
 )
 def test_hostile_input_never_breaks_a_form_or_half_saves(form_name, office):
     role, build = FORMS[form_name]
