@@ -52,6 +52,7 @@ from casework.models import (
     SubjectAccessExport,
     TimelineEntry,
 )
+from casework.services import CONSTITUENT_FIELDS
 from mpoffice.models import Office
 
 log = logging.getLogger(__name__)
@@ -452,28 +453,7 @@ def subject_access_sections(*, constituent: Constituent) -> list[ExportSection]:
         rows=[
             _row(
                 constituent,
-                [
-                    "kind",
-                    "title",
-                    "first_name",
-                    "last_name",
-                    "organisation_name",
-                    "address_line1",
-                    "address_line2",
-                    "town",
-                    "postcode",
-                    "email",
-                    "phone",
-                    "preferred_channel",
-                    "consent_to_contact",
-                    "contact_by_email",
-                    "contact_by_post",
-                    "contact_by_phone",
-                    "is_vulnerable",
-                    "has_special_category_data",
-                    "notes",
-                    "created_at",
-                ],
+                [*CONSTITUENT_FIELDS, "created_at"],
             )
             | {"ward": str(constituent.ward or "")}
         ],

@@ -15,7 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from casework.models import Case, Constituent, Contact, Topic
 from casework.phones import phone_normalise
 from casework.postcodes import postcode_normalise
-from casework.services import POSTCODE_CSV_COLUMNS, tag_names_parse
+from casework.services import CONSTITUENT_FIELDS, POSTCODE_CSV_COLUMNS, tag_names_parse
 from casework.uploads import ALLOWED_DESCRIPTION
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -39,27 +39,7 @@ class ConstituentForm(forms.ModelForm):
 
     class Meta:
         model = Constituent
-        fields = [
-            "kind",
-            "title",
-            "first_name",
-            "last_name",
-            "organisation_name",
-            "address_line1",
-            "address_line2",
-            "town",
-            "postcode",
-            "email",
-            "phone",
-            "preferred_channel",
-            "consent_to_contact",
-            "contact_by_email",
-            "contact_by_post",
-            "contact_by_phone",
-            "is_vulnerable",
-            "has_special_category_data",
-            "notes",
-        ]
+        fields = list(CONSTITUENT_FIELDS)
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
         help_texts = {"phone": "A UK number, e.g. 01908 123456 or 07400 123456.", "email": "e.g. name@example.org"}
 

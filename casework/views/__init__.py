@@ -12,8 +12,11 @@ Who may do what:
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 
 from casework.models import Case, Constituent
@@ -47,3 +50,21 @@ def get_case(request, pk: int) -> Case:
 
 def get_constituent(request, pk: int) -> Constituent:
     return get_object_or_404(constituents_for(membership=request.membership).select_related("office"), pk=pk)
+
+
+class MethodNotAllowed(Exception):
+    """Raised by an object lookup helper *after* the office and role checks, so that a GET to
+    a POST-only action of another office's object is still a 404."""
+
+
+def post_only_after_lookup(view):
+    """Turns ``MethodNotAllowed`` raised inside ``view`` into a 405."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except MethodNotAllowed:
+            return HttpResponseNotAllowed(["POST"])
+
+    return wrapper

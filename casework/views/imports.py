@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from casework import exports, imports
 from casework.models import ImportBatch
-from casework.views import LIST_PAGE_SIZE, STAFF_ONLY, require_role
+from casework.views import LIST_PAGE_SIZE, STAFF_ONLY, MethodNotAllowed, post_only_after_lookup, require_role
 from mpoffice.access import office_required
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # 100,000 rows of constituents are about 15 MB
@@ -38,23 +36,8 @@ def _get_batch(request, pk: int, *, post_only: bool = False) -> ImportBatch:
     batch = get_object_or_404(_batches(request).select_related("created_by", "committed_by"), pk=pk)
     require_role(request, *STAFF_ONLY)
     if post_only and request.method != "POST":
-        raise _MethodNotAllowed
+        raise MethodNotAllowed
     return batch
-
-
-class _MethodNotAllowed(Exception):
-    pass
-
-
-def _post_only(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except _MethodNotAllowed:
-            return HttpResponseNotAllowed(["POST"])
-
-    return wrapper
 
 
 @office_required(*STAFF_ONLY)
@@ -117,7 +100,7 @@ def import_progress(request, pk: int):
     return response
 
 
-@_post_only
+@post_only_after_lookup
 @office_required()
 def import_confirm(request, pk: int):
     batch = _get_batch(request, pk, post_only=True)
@@ -128,7 +111,7 @@ def import_confirm(request, pk: int):
     return redirect(batch.get_absolute_url())
 
 
-@_post_only
+@post_only_after_lookup
 @office_required()
 def import_cancel(request, pk: int):
     batch = _get_batch(request, pk, post_only=True)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponseNotAllowed
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
@@ -16,7 +14,7 @@ from casework import inbound
 from casework.models import Case, InboundMessage
 from casework.search import constituent_search
 from casework.selectors import cases_for, topics_for
-from casework.views import LIST_PAGE_SIZE, WRITERS, require_role
+from casework.views import LIST_PAGE_SIZE, WRITERS, MethodNotAllowed, post_only_after_lookup, require_role
 from mpoffice.access import office_required
 
 
@@ -85,21 +83,6 @@ def _get_message(request, pk: int, *, post_only: bool = False) -> InboundMessage
     if post_only and request.method != "POST":
         raise MethodNotAllowed
     return message
-
-
-class MethodNotAllowed(Exception):
-    pass
-
-
-def _post_only(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except MethodNotAllowed:
-            return HttpResponseNotAllowed(["POST"])
-
-    return wrapper
 
 
 @require_GET
@@ -184,7 +167,7 @@ def inbound_original(request, pk: int):
     return response
 
 
-@_post_only
+@post_only_after_lookup
 @office_required()
 def inbound_attach(request, pk: int):
     message = _get_message(request, pk, post_only=True)
@@ -202,7 +185,7 @@ def inbound_attach(request, pk: int):
     return redirect(contact.case.get_absolute_url())
 
 
-@_post_only
+@post_only_after_lookup
 @office_required()
 def inbound_open_case(request, pk: int):
     message = _get_message(request, pk, post_only=True)
@@ -227,7 +210,7 @@ def inbound_open_case(request, pk: int):
     return redirect(case.get_absolute_url())
 
 
-@_post_only
+@post_only_after_lookup
 @office_required()
 def inbound_dismiss(request, pk: int):
     message = _get_message(request, pk, post_only=True)
