@@ -322,7 +322,7 @@ def _batch_pdf(*, run: BulkRun, item_ids: list[int]) -> BulkBatch | None:
     """
     from weasyprint import HTML
 
-    from letters.pdf import _refuse_urls
+    from letters.pdf import data_only_fetcher
 
     items = list(
         BulkItem.objects.filter(pk__in=item_ids, batch=None, status=BulkItem.Status.DONE)
@@ -332,7 +332,7 @@ def _batch_pdf(*, run: BulkRun, item_ids: list[int]) -> BulkBatch | None:
     )
     if not items:
         return None
-    documents = [HTML(string=letter_html(item.letter), url_fetcher=_refuse_urls).render() for item in items]
+    documents = [HTML(string=letter_html(item.letter), url_fetcher=data_only_fetcher()).render() for item in items]
     pages = [page for document in documents for page in document.pages]
     pdf = documents[0].copy(pages).write_pdf()
     with transaction.atomic():

@@ -8,6 +8,7 @@ style is inline and the URL fetcher refuses all URLs.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,6 +33,7 @@ class LetterDocument:
     paragraphs: list[list[str]]
     signatories: list[tuple[str, str]]
     enclosure: str = ""
+    logo_data_uri: str = ""
     case_references: list[str] = field(default_factory=list)
 
 
@@ -132,6 +134,7 @@ def letter_document(letter: Letter, day: date | None = None) -> LetterDocument:
         paragraphs=paragraphs,
         signatories=[(s.signer_name, s.constituency) for s in letter.signatories.all()],
         enclosure=enclosure,
+        logo_data_uri=_logo_data_uri(letter.office),
     )
 
 
@@ -139,11 +142,27 @@ def letter_html(letter: Letter, day: date | None = None) -> str:
     return render_to_string("letters/pdf/letter.html", {"doc": letter_document(letter, day)})
 
 
-def _refuse_urls(url: str, *args, **kwargs):
-    raise ValueError(f"Letters load nothing from outside: {url[:80]}")
+def data_only_fetcher():
+    """Letters load nothing from a file path or the network: only the office logo, which
+    letter_document embeds as a data: URI. (User text is escaped, so it cannot add a URL.)"""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"})
+
+
+def _logo_data_uri(office) -> str:
+    if not office.logo:
+        return ""
+    try:
+        with office.logo.open("rb") as handle:
+            data = handle.read()
+    except OSError:  # a missing file must not stop a letter: it prints the office name instead
+        return ""
+    kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
+    return f"data:image/{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def letter_pdf(letter: Letter, day: date | None = None) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=letter_html(letter, day), url_fetcher=_refuse_urls).write_pdf()
+    return HTML(string=letter_html(letter, day), url_fetcher=data_only_fetcher()).write_pdf()

@@ -1,4 +1,8 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
 from django import forms
+
+from mpoffice.models import Office
 
 
 class OfficeSwitchForm(forms.Form):
@@ -33,3 +37,34 @@ class OfficeScopedModelForm(forms.ModelForm):
 
     def _get_validation_exclusions(self):
         return super()._get_validation_exclusions() - set(self.scope_fields)
+
+
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_FORMATS = {"PNG", "JPEG"}
+
+
+class LetterheadForm(forms.ModelForm):
+    """What every letter of the office prints at its head."""
+
+    class Meta:
+        model = Office
+        fields = ["letterhead_address", "email", "phone", "logo"]
+        widgets = {"letterhead_address": forms.Textarea(attrs={"rows": 4})}
+        labels = {"email": "E-mail", "letterhead_address": "Letterhead address"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", "Save letterhead"))
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if not logo or logo == self.instance.logo:
+            return logo
+        if logo.size > LOGO_MAX_BYTES:
+            raise forms.ValidationError("The logo is larger than 1 MB. Save a smaller PNG or JPEG and try again.")
+        # ImageField has already opened it with Pillow; the format is read from the content,
+        # whatever the file is called.
+        if getattr(logo, "image", None) is None or logo.image.format not in LOGO_FORMATS:
+            raise forms.ValidationError("Upload the logo as a PNG or JPEG image.")
+        return logo

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -11,6 +13,11 @@ class Role(models.TextChoices):
     CASEWORKER = "caseworker", "Caseworker"
     STAFF = "staff", "Office staff"
     MP = "mp", "MP"
+
+
+def office_logo_path(instance: Office, filename: str) -> str:
+    # A random name: the uploaded file name is never used on disk.
+    return f"logos/{uuid.uuid4().hex}"
 
 
 class Office(models.Model):
@@ -26,6 +33,11 @@ class Office(models.Model):
         help_text="Starts every case reference, e.g. MKS-2026-00123.",
     )
     letterhead_address = models.TextField(blank=True)
+    logo = models.ImageField(
+        upload_to=office_logo_path,
+        blank=True,
+        help_text="PNG or JPEG, printed at the top of every letter. At most 1 MB.",
+    )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     retention_years = models.PositiveSmallIntegerField(

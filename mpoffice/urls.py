@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("system/status/", views.system_status, name="system-status"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("office/letterhead/", views.letterhead_edit, name="letterhead"),
     path("notifications/", notification_views.notification_list, name="notification-list"),
     path("notifications/<int:pk>/read/", notification_views.notification_read, name="notification-read"),
     path("notifications/read-all/", notification_views.notification_read_all, name="notification-read-all"),

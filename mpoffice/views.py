@@ -11,7 +11,7 @@ from weasyprint import HTML
 from casework.campaigns import campaigns_for
 from mpoffice.access import office_required
 from mpoffice.charts import horizontal_bar_chart, monthly_bar_chart
-from mpoffice.forms import OfficeSwitchForm
+from mpoffice.forms import LetterheadForm, OfficeSwitchForm
 from mpoffice.middleware import SESSION_OFFICE_KEY
 from mpoffice.models import Role, SweepError, SweepRun
 from mpoffice.selectors import system_health
@@ -125,3 +125,15 @@ def system_status(request):
             "title": "System status",
         },
     )
+
+
+@office_required(Role.STAFF)
+def letterhead_edit(request):
+    form = LetterheadForm(request.POST or None, request.FILES or None, instance=request.office)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(
+            request, "Letterhead saved. New letters use it; letters already sent keep theirs."
+        )
+        return redirect("letterhead")
+    return render(request, "mpoffice/letterhead.html", {"form": form, "title": "Letterhead"})
