@@ -166,7 +166,22 @@ def letter_create(
     LetterSignatory.objects.create(
         office=office, letter=letter, signer_name=office.mp_name, constituency=office.constituency, position=0
     )
+    _subject_fill(letter)
     return letter
+
+
+def _subject_fill(letter: Letter) -> None:
+    """The subject is a label in lists, e-mails and timelines, so its merge fields (a case
+    reference, say) are filled in when the letter is saved; the body keeps its fields until
+    it is printed, when the recipient and date are final."""
+    if "{{" not in letter.subject:
+        return
+    from letters.pdf import merge_values, recipient_details
+
+    day = timezone.localdate()
+    filled = merge.render(letter.subject, merge_values(letter, day, recipient_details(letter, day)))[:300]
+    Letter.objects.filter(pk=letter.pk).update(subject=filled)
+    letter.subject = filled
 
 
 def _check_recipient(*, kind: str, post: Post | None, constituent: Constituent | None) -> None:
@@ -249,6 +264,7 @@ def letter_edit(
             by=by,
             comment="Edited: back to draft, approvals cleared.",
         )
+    _subject_fill(letter)
     return letter
 
 

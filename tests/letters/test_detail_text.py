@@ -16,3 +16,12 @@ def test_mp_approves_the_text_the_recipient_will_read(office, mp, client_for):
     assert f"Knife crime in {escape(office.constituency)}" in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>" not in text
     assert "(Priti Patel)" in html  # a draft names the holder of the post today
+
+
+def test_a_subject_names_its_case_not_a_merge_field(office, mp, client_for):
+    from tests.letters.factories import make_case
+
+    case = make_case(office)
+    letter = make_letter(office, subject="Your concerns ({{ case_reference }})", cases=[case])
+    letter.refresh_from_db()
+    assert letter.subject == f"Your concerns ({case.reference})"
