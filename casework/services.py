@@ -619,3 +619,33 @@ def contact_log(
             data={"channel": channel, "direction": direction},
         )
     return contact
+
+
+@transaction.atomic
+def contact_attach(*, contact: Contact, case: Case, by) -> Contact:
+    """Put a contact logged before its case existed onto that case, and onto its timeline.
+
+    Only a contact not yet on a case, and only onto a case that concerns the same constituent:
+    a contact never moves between cases silently.
+    """
+    if contact.case_id is not None:
+        raise ValueError(f"This contact is already on case {contact.case.reference}.")
+    if (
+        case.office_id != contact.office_id
+        or not case.case_constituents.filter(constituent_id=contact.constituent_id).exists()
+    ):
+        raise ValueError("Choose one of this constituent's cases.")
+    claimed = Contact.objects.filter(pk=contact.pk, case=None).update(case=case)
+    if not claimed:  # a colleague attached it a moment ago
+        raise ValueError("This contact was put on a case a moment ago; reload the page.")
+    contact.case = case
+    timeline_record(
+        case=case,
+        kind="contact",
+        title=str(contact),
+        actor=by,
+        occurred_at=contact.occurred_at,
+        source=contact,
+        data={"channel": contact.channel, "direction": contact.direction},
+    )
+    return contact

@@ -60,6 +60,7 @@ urlpatterns = [
     path("data-protection/retention-period/", dataprotection.retention_period, name="retention-period"),
     # Contacts' attachments
     path("attachments/<int:pk>/", contacts.attachment_download, name="attachment-download"),
+    path("contacts/<int:pk>/attach/", contacts.contact_attach, name="contact-attach"),
     # Topics (reference data)
     path("topics/", topics.topic_list, name="topic-list"),
     path("topics/new/", topics.topic_create, name="topic-create"),

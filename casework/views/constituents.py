@@ -86,7 +86,7 @@ def constituent_detail(request, pk):
     constituent = get_constituent(request, pk)
     if constituent.is_vulnerable or constituent.has_special_category_data:
         audit.record_view(constituent)  # who opened a vulnerable person's record is audited
-    cases = (
+    cases = list(
         cases_for(membership=request.membership)
         .filter(case_constituents__constituent=constituent)
         .select_related("topic__parent", "assignee")
@@ -107,6 +107,8 @@ def constituent_detail(request, pk):
             "constituent": constituent,
             "cases": cases,
             "contacts": contacts,
+            # Contacts logged before the case was opened can be put on it from here.
+            "open_cases": [case for case in cases if case.is_open],
             "merges": merges,
             "can_write": request.membership.has_role(*WRITERS),
             "is_staff": request.membership.has_role(*STAFF_ONLY),

@@ -4,11 +4,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from casework import services
 from casework.forms import ContactForm
 from casework.models import Contact
-from casework.selectors import attachments_for
+from casework.selectors import attachments_for, cases_for, contacts_for
 from casework.views import WRITERS, get_case, get_constituent, office_users, require_role
 from mpoffice.access import office_required
 
@@ -88,3 +89,20 @@ def attachment_download(request, pk):
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_POST
+@office_required()
+def contact_attach(request, pk):
+    contact = get_object_or_404(
+        contacts_for(membership=request.membership).select_related("constituent", "case"), pk=pk
+    )
+    require_role(request, *WRITERS)
+    case = get_object_or_404(cases_for(membership=request.membership), pk=request.POST.get("case") or 0)
+    try:
+        services.contact_attach(contact=contact, case=case, by=request.user)
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"The contact is now on case {case.reference} and its timeline.")
+    return redirect(contact.constituent) if contact.constituent_id else redirect(case)

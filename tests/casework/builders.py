@@ -34,3 +34,8 @@ def _topic(office):
 @builder("casework:attachment-download")
 def _attachment(office):
     return {"pk": AttachmentFactory(contact=ContactFactory(office=office)).pk}
+
+
+@builder("casework:contact-attach")
+def _unattached_contact(office):
+    return {"pk": ContactFactory(office=office, case=None).pk}
