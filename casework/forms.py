@@ -41,6 +41,7 @@ class ConstituentForm(forms.ModelForm):
         model = Constituent
         fields = list(CONSTITUENT_FIELDS)
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        labels = {"email": "E-mail", "contact_by_email": "Contact by e-mail"}
         help_texts = {"phone": "A UK number, e.g. 01908 123456 or 07400 123456.", "email": "e.g. name@example.org"}
 
     def __init__(self, *args, duplicates_possible: bool = False, **kwargs):
