@@ -6,7 +6,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from casework import services
+from casework import audit, services
 from casework.forms import ContactForm
 from casework.models import Contact
 from casework.selectors import attachments_for, cases_for, contacts_for
@@ -77,7 +77,14 @@ def contact_create_for_case(request, pk):
 def attachment_download(request, pk):
     """Attachments leave only through here: fetched through the member's scope and always sent
     as a download with the type found from the content, so a browser never renders them."""
-    attachment = get_object_or_404(attachments_for(membership=request.membership), pk=pk)
+    attachment = get_object_or_404(
+        attachments_for(membership=request.membership).select_related("contact__case", "contact__constituent"), pk=pk
+    )
+    case, person = attachment.contact.case, attachment.contact.constituent
+    if (case is not None and case.is_sensitive) or (
+        person is not None and (person.is_vulnerable or person.has_special_category_data)
+    ):
+        audit.record_view(attachment)  # opening a sensitive file is audited like opening the case
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:

@@ -111,3 +111,19 @@ def test_the_trail_cannot_be_changed_in_the_admin(office, client):
     entry.refresh_from_db()
     assert entry.object_repr != "changed"
     assert Case.objects.filter(pk=case.pk).exists() and Constituent.objects.exists()
+
+
+def test_downloading_a_file_of_a_sensitive_case_is_recorded(office, staff, client_for):
+    from tests.casework.factories import AttachmentFactory, ContactFactory
+
+    sensitive = CaseFactory(office=office, is_sensitive=True)
+    ordinary = CaseFactory(office=office)
+    secret = AttachmentFactory(office=office, contact=ContactFactory(office=office, case=sensitive))
+    plain = AttachmentFactory(office=office, contact=ContactFactory(office=office, case=ordinary))
+    client = client_for(staff)
+
+    assert client.get(secret.get_absolute_url()).status_code == 200
+    assert client.get(plain.get_absolute_url()).status_code == 200
+
+    assert entries_for(secret).filter(action=LogEntry.Action.ACCESS, actor=staff.user).count() == 1
+    assert not entries_for(plain).filter(action=LogEntry.Action.ACCESS).exists()
