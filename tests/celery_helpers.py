@@ -118,12 +118,17 @@ class CeleryProcesses:
             ],
         )
         if wait:
-            wait_for(
-                lambda: self._worker_ready(log_name),
-                what=f"the Celery worker to be ready (log: {self.log_dir / log_name}.log)\n{self.log(log_name)}",
-                timeout=timeout,
-            )
+            self.wait_until_ready(timeout=timeout)
         return self.worker
+
+    def wait_until_ready(self, *, timeout: float = 60) -> None:
+        """Wait for the last worker started (e.g. with ``wait=False``, to overlap its start-up)."""
+        log_name = f"worker-{self._worker_starts}"
+        wait_for(
+            lambda: self._worker_ready(log_name),
+            what=f"the Celery worker to be ready (log: {self.log_dir / log_name}.log)",
+            timeout=timeout,
+        )
 
     @property
     def worker_starts(self) -> int:
@@ -187,12 +192,40 @@ class CeleryProcesses:
             Queue(self.queue, Exchange(self.queue), routing_key=self.queue)(conn.default_channel).declare()
             yield conn
 
+    @contextmanager
+    def app_publishes_here(self):
+        """Queue for real, to these processes: while inside, everything in the test process that
+        publishes with the project's app (``.delay()`` in a view the live server runs, an
+        ``on_commit`` nudge) goes to this queue on this broker instead of running eagerly."""
+        conf = celery_app.conf
+        keys = ("task_always_eager", "task_default_queue", "broker_url", "broker_transport_options")
+        saved = {key: conf[key] for key in keys}
+        conf.task_always_eager = False
+        conf.task_default_queue = self.queue
+        if self.broker_url:
+            conf.broker_url = self.broker_url
+        conf.broker_transport_options = {**(saved["broker_transport_options"] or {}), **self.transport_options}
+        _forget_broker_pools()
+        try:
+            yield
+        finally:
+            conf.update(saved)
+            _forget_broker_pools()
+
     def send(self, task_name: str, *, args: tuple = (), kwargs: dict | None = None, **options) -> str:
         with self.connection() as conn:
             result = celery_app.send_task(
                 task_name, args=args, kwargs=kwargs or {}, queue=self.queue, connection=conn, **options
             )
         return result.id
+
+
+def _forget_broker_pools() -> None:
+    """The app's connection and producer pools keep the broker settings they were made with;
+    drop them so that the next publish makes them from the settings as they are now. (What
+    Celery does after a fork; ``app.close()`` would also unregister the app and its tasks.)"""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def _stop(process: subprocess.Popen | None, sig: int, *, grace: float = 10) -> None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from datetime import date, timedelta
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
@@ -29,6 +31,7 @@ from letters.workdays import add_working_days
 from mpoffice import demo as mpoffice_demo
 from mpoffice.models import Office, Ward
 from tests.browser.journey import DATA, Journey
+from tests.celery_helpers import CeleryProcesses, celery_processes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("browser")]
 
@@ -65,6 +68,18 @@ def two_offices():
 def journey(page: Page, axe_check, two_offices) -> Journey:
     page.set_viewport_size({"width": 1280, "height": 900})
     return Journey(page, axe_check)
+
+
+@pytest.fixture
+def real_worker(transactional_db, live_server, tmp_path) -> Iterator[CeleryProcesses]:
+    """A real Celery worker process on the test database, its own queue and the real broker
+    (Redis in CI). Started now without waiting, so that its start-up overlaps the story's first
+    steps; the steps that need it wait for it and point the app at it (``app_publishes_here``).
+    Until then tasks run eagerly in the live server, as in every other test."""
+    env = {"MEDIA_ROOT": str(settings.MEDIA_ROOT), "EMAIL_URL": f"filemail://{tmp_path / 'mail'}"}
+    with celery_processes(tmp_path=tmp_path, worker=False, extra_env=env) as celery:
+        celery.start_worker(wait=False)
+        yield celery
 
 
 def nav(page: Page, menu: str, item: str | None = None) -> None:
@@ -225,7 +240,7 @@ def caseworker_records_a_surgery_visit(j: Journey) -> str:
     field(page, "Address line 1").fill("21 Tattenhoe Lane")
     field(page, "Town").fill("Milton Keynes")
     field(page, "Postcode").fill("MK4 3GN")
-    field(page, "Email").fill("tomasz.kowalczyk@example.org")
+    field(page, "E-mail").fill("tomasz.kowalczyk@example.org")
     page.get_by_role("button", name="Save constituent").click()
     flash(page, "Saved Mr Tomasz Kowalczyk.")
     page.get_by_role("link", name="Open a case").click()
@@ -521,7 +536,11 @@ def staff_sends_and_publishes(j: Journey, joint: str) -> date:
 
 
 def reminders_chase_the_late_reply(j: Journey, joint: str, due: date) -> None:
-    """The clock moves past the due date: the periodic sweep raises the reminder and drafts the chaser."""
+    """The clock moves past the due date: the periodic sweep raises the reminder and drafts the chaser.
+
+    The sweep is called directly, with its clock moved on: the periodic task beat runs
+    (letters.tasks.reminders_replies_overdue) is this call with today's date and takes no
+    date of its own; tests/reminders/test_reliability.py runs it through real workers."""
     from letters.reminders import sweep_replies_overdue  # the body of the periodic task
 
     sweep_replies_overdue(today=due + timedelta(days=1))
@@ -565,8 +584,9 @@ def staff_logs_the_reply_and_forwards_it(j: Journey, joint: str) -> None:
     flash(page, "3 covering letters drafted and sent to the MP for approval")
 
 
-def staff_runs_the_bulk_reply(j: Journey) -> None:
-    """One letter to every constituent on the campaign, made by Celery; the progress bar reaches 100%."""
+def staff_runs_the_bulk_reply(j: Journey, celery: CeleryProcesses) -> None:
+    """One letter to every constituent on the campaign, made by a real Celery worker process from
+    the queue the live server's start button publishes to; the progress bar reaches 100%."""
     page = j.page
     nav(page, "Letters")
     page.get_by_role("link", name="Templates").click()
@@ -589,10 +609,16 @@ def staff_runs_the_bulk_reply(j: Journey) -> None:
     heading(page, re.compile(r"Bulk reply #\d+"))
     expect(page.get_by_text("3 letters will be made")).to_be_visible()
     j.check("the bulk reply preview")
-    page.get_by_role("button", name="Send 3 letters").click()
-    flash(page, "Bulk reply started: 3 letters are being made.")
-    progress = page.get_by_role("progressbar", name="Letters made")
-    expect(progress).to_have_attribute("aria-valuenow", "100", timeout=30_000)
+    celery.wait_until_ready()
+    with celery.app_publishes_here():
+        page.get_by_role("button", name="Send 3 letters").click()
+        flash(page, "Bulk reply started: 3 letters are being made.")
+        progress = page.get_by_role("progressbar", name="Letters made")
+        try:
+            expect(progress).to_have_attribute("aria-valuenow", "100", timeout=30_000)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\nThe worker's log:\n{celery.log()}") from error
+    assert "Task letters.tasks.bulk_chunk[" in celery.log(), "the letters were made by the worker process"
     expect(page.locator("#bulk-progress")).to_contain_text("3 done, 0 failed, 0 left of 3")
     j.check("the bulk reply progress")
     j.shot("bulk-progress", full_page=False)
@@ -658,7 +684,7 @@ def mk_north_cannot_find_mk_south_constituents(j: Journey) -> None:
     j.check("the new case form in another office")
 
 
-def test_the_knife_crime_story_end_to_end(journey: Journey):
+def test_the_knife_crime_story_end_to_end(journey: Journey, real_worker: CeleryProcesses):
     j = journey
     with j.step("Staff, MK South: creates the knife-crime campaign"):
         staff_creates_the_campaign(j)
@@ -690,7 +716,7 @@ def test_the_knife_crime_story_end_to_end(journey: Journey):
     with j.step("Staff, MK South: logs the Home Office reply and forwards it to the constituents"):
         staff_logs_the_reply_and_forwards_it(j, joint)
     with j.step("Staff, MK South: runs a bulk reply to every constituent on the campaign"):
-        staff_runs_the_bulk_reply(j)
+        staff_runs_the_bulk_reply(j, real_worker)
     with j.step("MP, MK South: reads the dashboard and the campaign briefing, downloads the PDF"):
         mp_reads_the_dashboard_and_briefing(j, finding)
     with j.step("Isolation: the MK North caseworker cannot find MK South's constituents"):
