@@ -132,8 +132,6 @@ def letterhead_edit(request):
     form = LetterheadForm(request.POST or None, request.FILES or None, instance=request.office)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(
-            request, "Letterhead saved. New letters use it; letters already sent keep theirs."
-        )
+        messages.success(request, "Letterhead saved. New letters use it; letters already sent keep theirs.")
         return redirect("letterhead")
     return render(request, "mpoffice/letterhead.html", {"form": form, "title": "Letterhead"})
