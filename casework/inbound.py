@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -136,10 +137,29 @@ def sender_constituent(*, office: Office, address: str) -> Constituent | None:
     return Constituent.objects.for_office(office).filter(merged_into=None, email=address.lower()).order_by("pk").first()
 
 
+# Apps above casework claim messages that are theirs (letters: replies to our letters) without
+# casework importing them. A handler receives the kept message and its parsed form inside the
+# receiving transaction and, when it has taken the message, returns a sentence saying what it
+# did ("Recorded as the reply to letter …"); None leaves the message for the next handler.
+InboundHandler = Callable[[InboundMessage, "ParsedMessage"], str | None]
+_HANDLERS: list[InboundHandler] = []
+
+
+def register_inbound_handler(handler: InboundHandler) -> None:
+    if handler not in _HANDLERS:
+        _HANDLERS.append(handler)
+
+
+def inbound_mark_handled(*, message: InboundMessage, case: Case | None = None) -> None:
+    """For a handler: the message is dealt with (it leaves the inbox), optionally on a case."""
+    _claim(message, status=InboundMessage.Status.ATTACHED, by=message.received_by, case=case)
+
+
 @dataclass
 class Received:
     message: InboundMessage
     created: bool
+    handled_as: str = ""  # what an app's inbound handler did with it, if one took it
 
 
 def inbound_receive(*, office: Office, raw: bytes, source: str, by=None) -> Received:
@@ -149,6 +169,7 @@ def inbound_receive(*, office: Office, raw: bytes, source: str, by=None) -> Rece
     a file uploaded twice changes nothing.
     """
     parsed = message_parse(raw)
+    handled_as = ""
     digest = hashlib.sha256(raw).hexdigest()
     existing = InboundMessage.objects.for_office(office).filter(sha256=digest).first()
     if existing is not None:
@@ -177,11 +198,15 @@ def inbound_receive(*, office: Office, raw: bytes, source: str, by=None) -> Rece
             message.save()
             if case is not None:
                 _attach(message=message, case=case, by=by, parsed=parsed)
+            else:
+                for handler in _HANDLERS:
+                    if handled_as := handler(message, parsed):
+                        break
     except IntegrityError:
         # Received at the same moment by another process (two ingest runs): keep theirs.
         message.raw.delete(save=False)
         return Received(InboundMessage.objects.for_office(office).get(sha256=digest), created=False)
-    return Received(message, created=True)
+    return Received(message, created=True, handled_as=handled_as or "")
 
 
 class AlreadyTriaged(ValueError):

@@ -119,7 +119,9 @@ def inbound_upload(request):
             message = received.message
             if not received.created:
                 messages.info(request, "This message was already received; here it is.")
-            elif message.status == InboundMessage.Status.ATTACHED:
+            elif received.handled_as:
+                messages.success(request, received.handled_as)
+            elif message.case_id:
                 messages.success(request, f"The message was attached to case {message.case.reference}.")
             else:
                 messages.success(request, "The message is in the inbox, waiting for triage.")
