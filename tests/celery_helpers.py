@@ -43,8 +43,12 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 CELERY = str(Path(sys.executable).with_name("celery"))
 
 
-def wait_for(condition: Callable[[], object], *, what: str, timeout: float = 30, interval: float = 0.2):
-    """Poll ``condition`` until it returns something truthy; fail naming ``what`` otherwise."""
+def wait_for(condition: Callable[[], object], *, what: str, timeout: float = 60, interval: float = 0.2):
+    """Poll ``condition`` until it returns something truthy; fail naming ``what`` otherwise.
+
+    The default allows for a 2-core CI machine also running the other half of the suite and a
+    browser: a process start can take tens of seconds there. Correctness is asserted elsewhere.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()
