@@ -15,7 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from casework.models import Case, Constituent, Contact, Topic
 from casework.phones import phone_normalise
 from casework.postcodes import postcode_normalise
-from casework.services import CONSTITUENT_FIELDS, POSTCODE_CSV_COLUMNS, tag_names_parse
+from casework.services import CASE_EDIT_FIELDS, CONSTITUENT_FIELDS, POSTCODE_CSV_COLUMNS, tag_names_parse
 from casework.uploads import ALLOWED_DESCRIPTION
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -183,17 +183,7 @@ class CaseForm(forms.ModelForm):
 
     class Meta:
         model = Case
-        fields = [
-            "summary",
-            "description",
-            "topic",
-            "priority",
-            "review_by",
-            "is_sensitive",
-            "correspondent",
-            "correspondent_relationship",
-            "correspondent_consent",
-        ]
+        fields = list(CASE_EDIT_FIELDS)
         widgets = {"review_by": DATE_INPUT, "description": forms.Textarea(attrs={"rows": 4})}
         labels = {"review_by": "Review by"}
 
