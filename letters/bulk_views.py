@@ -1,7 +1,9 @@
-"""Bulk reply pages: choose who and which template, preview, start, watch, cancel, download.
+"""Bulk reply pages: choose who and which template, preview, approve, start, watch, cancel,
+download.
 
-Office staff run bulk replies; the MP may watch them. Everything is fetched through the
-member's office (another office's run is a 404)."""
+Office staff prepare and start bulk replies; the MP approves or returns them (unless the office
+lets staff send them without approval) and may watch them; caseworkers do neither. Everything
+is fetched through the member's office (another office's run is a 404)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,23 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from casework.campaigns import campaign_cases, campaigns_for
 from casework.filters import CaseFilter
 from casework.selectors import cases_for
-from letters.bulk import bulk_preview, bulk_progress, bulk_run_cancel, bulk_run_prepare, bulk_run_start
+from letters.bulk import (
+    bulk_preview,
+    bulk_progress,
+    bulk_run_approve,
+    bulk_run_cancel,
+    bulk_run_prepare,
+    bulk_run_return,
+    bulk_run_start,
+    bulk_run_submit,
+)
 from letters.models import BulkBatch, BulkItem, BulkRun
 from letters.selectors import templates_for
 from letters.services import LetterError
@@ -23,6 +36,7 @@ from mpoffice.access import office_required
 from mpoffice.models import Role
 
 RUNNERS = (Role.STAFF,)
+APPROVERS = (Role.MP,)
 WATCHERS = (Role.STAFF, Role.MP)
 
 
@@ -51,6 +65,15 @@ class BulkNewForm(forms.Form):
         return cleaned
 
 
+class BulkReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="What should change?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The staff member who prepared it is told, with your comment.",
+    )
+
+
 def _get_only(request):
     """Reading views answer GET only, checked after the lookup (another office's run is a 404
     whatever the method)."""
@@ -60,15 +83,45 @@ def _get_only(request):
 
 
 def _run(request, pk: int) -> BulkRun:
-    return get_object_or_404(BulkRun.objects.for_office(request.office).select_related("template", "campaign"), pk=pk)
+    return get_object_or_404(
+        BulkRun.objects.for_office(request.office).select_related(
+            "office", "template", "campaign", "created_by", "approved_by", "returned_by"
+        ),
+        pk=pk,
+    )
 
 
 @require_GET
 @office_required(*WATCHERS)
 def bulk_list(request):
     runs = BulkRun.objects.for_office(request.office).select_related("template", "created_by").order_by("-created_at")
+    status = request.GET.get("status", "")
+    if status in BulkRun.Status.values:
+        runs = runs.filter(status=status)
+    else:
+        status = ""
     page = Paginator(runs, 25).get_page(request.GET.get("page"))
-    return render(request, "letters/bulk_list.html", {"title": "Bulk replies", "page": page})
+    return render(
+        request,
+        "letters/bulk_list.html",
+        {
+            "title": "Bulk replies",
+            "page": page,
+            "status": status,
+            "statuses": BulkRun.Status.choices,
+            "querystring": urlencode({"status": status}) if status else "",
+        },
+    )
+
+
+def _filter_data(case_filter: CaseFilter, *, user) -> dict[str, list[str]]:
+    """The chosen filters, kept on the run to count its recipients again before it starts
+    ("me" is kept as the person who chose it, whoever starts the run)."""
+    data = case_filter.data
+    kept = {name: data.getlist(name) for name in case_filter.form.fields if name != "sort" and name in data}
+    if kept.get("assignee") == ["me"]:
+        kept["assignee"] = [str(user.pk)]
+    return kept
 
 
 def _filter_description(case_filter: CaseFilter) -> str:
@@ -108,21 +161,20 @@ def bulk_new(request):
                 cases=cases,
                 description=description,
                 campaign=campaign,
+                case_filter=None if campaign else _filter_data(case_filter, user=request.user),
             )
         except LetterError as error:
             messages.error(request, str(error))
         else:
+            if run.status == BulkRun.Status.AWAITING_APPROVAL:
+                messages.success(request, "Prepared and sent to the MP for approval. Nothing is sent until approved.")
             return redirect(run)
     return render(
         request, "letters/bulk_new.html", {"title": "New bulk reply", "form": form, "filter_form": case_filter.form}
     )
 
 
-@office_required(*WATCHERS)
-def bulk_detail(request, pk: int):
-    run = _run(request, pk)
-    if not_allowed := _get_only(request):
-        return not_allowed
+def _detail(request, run: BulkRun, *, return_form: BulkReturnForm | None = None, status: int = 200):
     failures = Paginator(
         run.items.filter(status=BulkItem.Status.FAILED).select_related("constituent", "case").order_by("pk"), 50
     ).get_page(request.GET.get("page"))
@@ -133,11 +185,21 @@ def bulk_detail(request, pk: int):
             "title": f"Bulk reply #{run.pk}",
             "run": run,
             "progress": bulk_progress(run=run),
-            "samples": bulk_preview(run=run) if run.status == BulkRun.Status.DRAFT else [],
+            "samples": [] if run.is_started else bulk_preview(run=run),
+            "return_form": return_form or BulkReturnForm(),
             "failures": failures,
             "batches": run.batches.all(),
         },
+        status=status,
     )
+
+
+@office_required(*WATCHERS)
+def bulk_detail(request, pk: int):
+    run = _run(request, pk)
+    if not_allowed := _get_only(request):
+        return not_allowed
+    return _detail(request, run)
 
 
 @office_required(*WATCHERS)
@@ -152,10 +214,54 @@ def bulk_progress_view(request, pk: int):
 @office_required(*RUNNERS)
 def bulk_start(request, pk: int):
     run = _run(request, pk)
-    if bulk_run_start(run=run):
-        messages.success(request, f"Bulk reply started: {run.total} letters are being made. You can leave this page.")
+    try:
+        outcome = bulk_run_start(run=run, by=request.membership)
+    except LetterError as error:
+        messages.error(request, str(error))
     else:
-        messages.error(request, "This bulk reply was already started or cancelled.")
+        (messages.success if outcome.started else messages.error)(request, outcome.message)
+    return redirect(run)
+
+
+@require_POST
+@office_required(*RUNNERS)
+def bulk_submit(request, pk: int):
+    run = _run(request, pk)
+    try:
+        run = bulk_run_submit(run=run, by=request.membership)
+    except LetterError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Sent to the MP for approval: {run.total} letter{pluralize(run.total)}.")
+    return redirect(run)
+
+
+@require_POST
+@office_required(*APPROVERS)
+def bulk_approve(request, pk: int):
+    run = _run(request, pk)
+    try:
+        run = bulk_run_approve(run=run, by=request.membership)
+    except LetterError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Approved: the office can now send these {run.total} letters.")
+    return redirect(run)
+
+
+@require_POST
+@office_required(*APPROVERS)
+def bulk_return(request, pk: int):
+    run = _run(request, pk)
+    form = BulkReturnForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, run, return_form=form, status=400)
+    try:
+        bulk_run_return(run=run, by=request.membership, comment=form.cleaned_data["comment"])
+    except LetterError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Returned to the office with your comment.")
     return redirect(run)
 
 

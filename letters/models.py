@@ -3,6 +3,7 @@ letters with their signatories and workflow, and the replies they receive."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date
 
@@ -110,6 +111,11 @@ class LetterTemplate(OfficeScopedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("letters:template-edit", kwargs={"pk": self.pk})
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the text a letter is made from changes (not with a rename)."""
+        return hashlib.sha256(f"{self.subject}\0{self.body}".encode()).hexdigest()
 
     def clean(self) -> None:
         errors = {}
@@ -362,12 +368,20 @@ class BulkRun(OfficeScopedModel):
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Previewed, not started"
+        AWAITING_APPROVAL = "awaiting", "Waiting for the MP's approval"
+        APPROVED = "approved", "Approved by the MP, not started"
+        RETURNED = "returned", "Returned by the MP"
         RUNNING = "running", "Running"
         FINISHED = "finished", "Finished"
         CANCELLED = "cancelled", "Cancelled"
 
+    NOT_STARTED = (Status.DRAFT, Status.AWAITING_APPROVAL, Status.APPROVED, Status.RETURNED)
+
     template = models.ForeignKey(LetterTemplate, on_delete=models.PROTECT, related_name="+")
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The case-list filters chosen, when the run is not a campaign's: with the campaign, what
+    # the recipients are counted again from before an approved run starts.
+    case_filter = models.JSONField(null=True, blank=True)
     description = models.CharField(max_length=300, help_text="Who the letters go to, as chosen.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     total = models.PositiveIntegerField(default=0)
@@ -375,6 +389,19 @@ class BulkRun(OfficeScopedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # What the MP approved: this many letters from this text (``LetterTemplate.fingerprint``).
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_total = models.PositiveIntegerField(null=True, blank=True)
+    approved_template_fingerprint = models.CharField(max_length=64, blank=True)
+    # The MP's last return, kept after the run is sent back so that the MP sees what was asked.
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    returned_at = models.DateTimeField(null=True, blank=True)
+    return_comment = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Moved on by every chunk: a running run that stops moving has lost its worker (resume sweep).
@@ -385,6 +412,7 @@ class BulkRun(OfficeScopedModel):
         indexes = [
             models.Index(fields=["office", "-created_at"], name="bulkrun_office_created"),
             models.Index(fields=["status", "last_progress_at"], name="bulkrun_status_progress"),
+            models.Index(fields=["office", "status"], name="bulkrun_office_status"),
         ]
 
     def __str__(self) -> str:
@@ -392,6 +420,10 @@ class BulkRun(OfficeScopedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("letters:bulk-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_started(self) -> bool:
+        return self.status not in self.NOT_STARTED
 
 
 def bulk_batch_path(instance: BulkBatch, filename: str) -> str:

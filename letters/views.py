@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from letters import selectors, services
+from letters.bulk import bulk_runs_waiting_for_mp
 from letters.forms import (
     CloseForm,
     CosignForm,
@@ -77,13 +78,21 @@ def letter_list(request):
         status = ""
     letters = selectors.letter_list(membership=request.membership, status=status)
     page = Paginator(letters, 25).get_page(request.GET.get("page"))
-    waiting = None
+    waiting = bulk_waiting = None
     if request.membership.is_mp:
         waiting = selectors.letters_waiting_for_mp(membership=request.membership).count()
+        bulk_waiting = bulk_runs_waiting_for_mp(office=request.office).count()
     return render(
         request,
         "letters/letter_list.html",
-        {"title": "Letters", "page": page, "status": status, "statuses": Status.choices, "waiting_for_me": waiting},
+        {
+            "title": "Letters",
+            "page": page,
+            "status": status,
+            "statuses": Status.choices,
+            "waiting_for_me": waiting,
+            "bulk_waiting_for_me": bulk_waiting,
+        },
     )
 
 

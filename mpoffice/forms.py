@@ -68,3 +68,18 @@ class LetterheadForm(forms.ModelForm):
         if getattr(logo, "image", None) is None or logo.image.format not in LOGO_FORMATS:
             raise forms.ValidationError("Upload the logo as a PNG or JPEG image.")
         return logo
+
+
+class OfficeSettingsForm(forms.Form):
+    """The office's audited settings (saved by ``office_settings_update``, never by the form)."""
+
+    staff_may_send_bulk = forms.BooleanField(
+        label=Office._meta.get_field("staff_may_send_bulk").verbose_name.capitalize(),
+        help_text=Office._meta.get_field("staff_may_send_bulk").help_text,
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", "Save settings"))

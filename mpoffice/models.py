@@ -46,6 +46,15 @@ class Office(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="Closed cases older than this are listed for staff to anonymise or delete.",
     )
+    # Changed through ``office_settings_update`` only, which records who changed it and when.
+    staff_may_send_bulk = models.BooleanField(
+        "staff may send bulk replies",
+        default=False,
+        help_text=(
+            "When ticked, office staff start a bulk reply themselves. When not, each bulk reply waits for "
+            "the MP to approve its template and number of letters first."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from mpoffice.models import Heartbeat, Membership
+from mpoffice.models import Heartbeat, Membership, Office
 
 
 def memberships_for(*, user) -> list[Membership]:
@@ -72,3 +75,16 @@ def system_health() -> dict:
         "beat": _heartbeat(Heartbeat.Component.BEAT, seen, now),
     }
     return {"ok": all(check["ok"] for check in checks.values()), "checked_at": now.isoformat(), "checks": checks}
+
+
+def office_setting_changes(*, office: Office) -> QuerySet[LogEntry]:
+    """The audit entries of the office's settings (see ``office_settings_update``), newest first."""
+    return (
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Office),
+            object_pk=str(office.pk),
+            action=LogEntry.Action.UPDATE,
+        )
+        .select_related("actor")
+        .order_by("-timestamp", "-pk")
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from auditlog.models import LogEntry
+from django.db import transaction
 from django.utils import timezone
 
-from mpoffice.models import Heartbeat, Membership
+from mpoffice.models import Heartbeat, Membership, Office
 
 
 def heartbeat_record(*, component: str) -> Heartbeat:
@@ -17,3 +19,33 @@ def membership_grant(*, user, office, role: str) -> Membership:
         user=user, office=office, defaults={"role": role, "is_active": True}
     )
     return membership
+
+
+# Office settings changed here are written to the audit trail, with who changed them and when.
+AUDITED_OFFICE_SETTINGS = ("staff_may_send_bulk",)
+
+
+@transaction.atomic
+def office_settings_update(*, office: Office, by: Membership, **values: bool) -> list[str]:
+    """Change the office's audited settings; returns the names of those that changed."""
+    unknown = set(values) - set(AUDITED_OFFICE_SETTINGS)
+    if unknown:
+        raise ValueError(f"Not an office setting: {', '.join(sorted(unknown))}")
+    locked = Office.objects.select_for_update().get(pk=office.pk)
+    before = {name: getattr(locked, name) for name in values}
+    changes = {name: [str(before[name]), str(value)] for name, value in values.items() if before[name] != value}
+    if not changes:
+        return []
+    for name in changes:
+        setattr(locked, name, values[name])
+        setattr(office, name, values[name])
+    locked.save(update_fields=list(changes))
+    LogEntry.objects.log_create(
+        locked,
+        action=LogEntry.Action.UPDATE,
+        changes=changes,
+        actor=by.user,
+        actor_email=by.user.email or None,
+        additional_data={"office_id": office.pk, "setting": True},
+    )
+    return list(changes)

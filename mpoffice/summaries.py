@@ -19,6 +19,7 @@ from casework.campaigns import campaign_cases, campaigns_for
 from casework.models import Campaign, Case, FollowUpAction, InboundMessage
 from casework.models.surveys import SurveyFinding
 from casework.selectors import cases_for
+from letters.bulk import bulk_runs_waiting_for_mp
 from letters.models import Status as LetterStatus
 from letters.selectors import (
     letters_drafted_by,
@@ -72,6 +73,7 @@ class Dashboard:
     reply_times: list[dict]
     findings: list[SurveyFinding]
     campaigns: list[tuple[Campaign, int]] = field(default_factory=list)
+    bulk_waiting: list = field(default_factory=list)
 
     @property
     def overdue_total(self) -> int:
@@ -166,6 +168,7 @@ def office_dashboard(*, membership: Membership, today: date | None = None) -> Da
         open_by_ward=_by_ward(open_cases),
         trend=case_trend(cases=cases, today=today),
         letters_waiting=list(letters_waiting_for_mp(membership=membership)[:20]),
+        bulk_waiting=list(bulk_runs_waiting_for_mp(office=membership.office)[:20]),
         overdue_by_organisation=list(overdue),
         reply_times=list(reply_times_by_organisation(membership=membership)),
         findings=list(SurveyFinding.objects.for_office(membership.office).select_related("survey", "campaign")[:5]),

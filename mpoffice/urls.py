@@ -12,6 +12,7 @@ urlpatterns = [
     path("system/status/", views.system_status, name="system-status"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("office/letterhead/", views.letterhead_edit, name="letterhead"),
+    path("office/settings/", views.office_settings, name="office-settings"),
     path("notifications/", notification_views.notification_list, name="notification-list"),
     path("notifications/<int:pk>/read/", notification_views.notification_read, name="notification-read"),
     path("notifications/read-all/", notification_views.notification_read_all, name="notification-read-all"),

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -11,10 +12,11 @@ from weasyprint import HTML
 from casework.campaigns import campaigns_for
 from mpoffice.access import office_required
 from mpoffice.charts import horizontal_bar_chart, monthly_bar_chart
-from mpoffice.forms import LetterheadForm, OfficeSwitchForm
+from mpoffice.forms import LetterheadForm, OfficeSettingsForm, OfficeSwitchForm
 from mpoffice.middleware import SESSION_OFFICE_KEY
-from mpoffice.models import Role, SweepError, SweepRun
-from mpoffice.selectors import system_health
+from mpoffice.models import Office, Role, SweepError, SweepRun
+from mpoffice.selectors import office_setting_changes, system_health
+from mpoffice.services import AUDITED_OFFICE_SETTINGS, office_settings_update
 from mpoffice.summaries import campaign_briefing, caseworker_home, office_dashboard, staff_home
 
 HOME_LISTS = {Role.CASEWORKER: caseworker_home, Role.STAFF: staff_home}
@@ -135,3 +137,32 @@ def letterhead_edit(request):
         messages.success(request, "Letterhead saved. New letters use it; letters already sent keep theirs.")
         return redirect("letterhead")
     return render(request, "mpoffice/letterhead.html", {"form": form, "title": "Letterhead"})
+
+
+@office_required(Role.STAFF, Role.MP)
+def office_settings(request):
+    """Staff change the office's settings; the MP reads them. Every change is audited and listed."""
+    office = request.office
+    current = {name: getattr(office, name) for name in AUDITED_OFFICE_SETTINGS}
+    form = OfficeSettingsForm(request.POST if request.method == "POST" else None, initial=current)
+    if request.method == "POST":
+        if not request.membership.is_staff_role:
+            raise PermissionDenied("Only office staff change the office's settings.")
+        if form.is_valid():
+            changed = office_settings_update(office=office, by=request.membership, **form.cleaned_data)
+            messages.success(request, "Settings saved." if changed else "Nothing changed.")
+            return redirect("office-settings")
+    labels = {name: Office._meta.get_field(name).verbose_name for name in AUDITED_OFFICE_SETTINGS}
+    history = [
+        {
+            "entry": entry,
+            "changes": [
+                f"{labels.get(name, name).capitalize()}: turned {'on' if new == 'True' else 'off'}"
+                for name, (old, new) in (entry.changes or {}).items()
+            ],
+        }
+        for entry in office_setting_changes(office=office)[:50]
+    ]
+    return render(
+        request, "mpoffice/office_settings.html", {"form": form, "history": history, "title": "Office settings"}
+    )

@@ -20,16 +20,25 @@ def _bulk_run(office):
     return make_run(office, campaign)
 
 
-@builder("letters:bulk-detail", "letters:bulk-progress", "letters:bulk-start", "letters:bulk-cancel")
+@builder(
+    "letters:bulk-detail",
+    "letters:bulk-progress",
+    "letters:bulk-start",
+    "letters:bulk-cancel",
+    "letters:bulk-submit",
+    "letters:bulk-approve",
+    "letters:bulk-return",
+)
 def _bulk(office):
     return {"pk": _bulk_run(office).pk}
 
 
 @builder("letters:bulk-batch")
 def _bulk_batch(office):
-    from letters.bulk import bulk_chunk_process, bulk_run_start
+    from letters.bulk import bulk_chunk_process
+    from tests.reminders.test_bulk import start_run
 
     run = _bulk_run(office)
-    bulk_run_start(run=run)
+    start_run(run)
     bulk_chunk_process(run_id=run.pk)
     return {"pk": run.batches.get().pk}

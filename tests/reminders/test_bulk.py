@@ -1,5 +1,8 @@
 """Bulk replies: preview, start, one letter per constituent, failures per constituent, e-mail
-for those who prefer it and print batches for the rest, progress, cancel and resume."""
+for those who prefer it and print batches for the rest, progress, cancel and resume.
+
+(The MP's approval before a run starts is tested in test_bulk_approval.py; the runs here are
+approved by ``start_run`` first.)"""
 
 from datetime import timedelta
 
@@ -10,9 +13,18 @@ from django.utils import timezone
 
 from casework.campaigns import campaign_case_link
 from casework.models import Case, Contact
-from letters.bulk import bulk_chunk_process, bulk_progress, bulk_run_prepare, bulk_run_start, bulk_runs_resume
+from letters.bulk import (
+    bulk_chunk_process,
+    bulk_progress,
+    bulk_run_approve,
+    bulk_run_prepare,
+    bulk_run_start,
+    bulk_runs_resume,
+)
 from letters.models import BulkItem, BulkRun, Letter, LetterTemplate, Status
+from mpoffice.models import Membership, Role
 from tests.letters.factories import make_case, make_constituent
+from tests.mpoffice.factories import MembershipFactory
 from tests.surveys.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,13 +67,27 @@ def make_run(office, campaign, template=None):
     )
 
 
+def member(office, role):
+    """A member of the office with the role (the first one, or a new one)."""
+    found = Membership.objects.filter(office=office, role=role, is_active=True).first()
+    return found or MembershipFactory(office=office, role=role)
+
+
+def start_run(run):
+    """Start a run as staff, after the MP's approval when the office needs it."""
+    run.refresh_from_db()
+    if run.status == BulkRun.Status.AWAITING_APPROVAL:
+        bulk_run_approve(run=run, by=member(run.office, Role.MP))
+    return bulk_run_start(run=run, by=member(run.office, Role.STAFF))
+
+
 @pytest.fixture(autouse=True)
 def _locmem_mail(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
-def test_staff_previews_then_sends_one_letter_per_constituent(
-    office, staff, client_for, django_capture_on_commit_callbacks
+def test_staff_previews_the_mp_approves_then_staff_send_one_letter_per_constituent(
+    office, staff, mp, client_for, django_capture_on_commit_callbacks
 ):
     campaign, people = campaign_with_cases(office, people=4)
     # One of them is on two cases of the campaign: still one letter.
@@ -78,6 +104,7 @@ def test_staff_previews_then_sends_one_letter_per_constituent(
     assert b"4 letters will be made" in preview.content
     assert b"Thank you for contacting me about knife crime in" in preview.content
     assert not Letter.objects.exists()  # nothing is sent by the preview
+    assert client_for(mp).post(reverse("letters:bulk-approve", args=[run.pk])).status_code == 302
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("letters:bulk-start", args=[run.pk]))
@@ -115,7 +142,7 @@ def test_a_template_that_fails_for_one_constituent_fails_that_letter_only(office
     run = make_run(office, campaign, make_template(office, body=BODY + "\n\nWe have you at {{ constituent_address }}."))
 
     with django_capture_on_commit_callbacks(execute=True):
-        bulk_run_start(run=run)
+        start_run(run)
 
     run.refresh_from_db()
     assert run.status == BulkRun.Status.FINISHED
@@ -132,8 +159,8 @@ def test_running_a_chunk_again_never_makes_a_second_letter(office, django_captur
     campaign, people = campaign_with_cases(office, people=3)
     run = make_run(office, campaign)
     with django_capture_on_commit_callbacks(execute=True):
-        bulk_run_start(run=run)
-        bulk_run_start(run=run)  # a double click
+        start_run(run)
+        start_run(run)  # a double click
     for _ in range(3):  # re-delivered messages, a resumed run
         bulk_chunk_process(run_id=run.pk)
     assert Letter.objects.count() == 3
@@ -144,7 +171,7 @@ def test_chunks_work_through_a_run_in_pieces(office, settings, django_capture_on
     settings.BULK_CHUNK_SIZE = 2
     campaign, _ = campaign_with_cases(office, people=5)
     run = make_run(office, campaign)
-    bulk_run_start(run=run)  # on-commit callbacks not run: drive the chunks by hand
+    start_run(run)  # on-commit callbacks not run: drive the chunks by hand
     assert bulk_chunk_process(run_id=run.pk) is True
     assert bulk_progress(run=run).left == 3
     bulk_chunk_process(run_id=run.pk)
@@ -156,7 +183,7 @@ def test_chunks_work_through_a_run_in_pieces(office, settings, django_capture_on
 def test_cancel_stops_the_rest(office, staff, client_for):
     campaign, _ = campaign_with_cases(office, people=3)
     run = make_run(office, campaign)
-    bulk_run_start(run=run)
+    start_run(run)
     response = client_for(staff).post(reverse("letters:bulk-cancel", args=[run.pk]))
     assert response.status_code == 302
     bulk_chunk_process(run_id=run.pk)
@@ -169,7 +196,7 @@ def test_cancel_stops_the_rest(office, staff, client_for):
 def test_a_stalled_run_is_queued_again_and_finishes(office, django_capture_on_commit_callbacks):
     campaign, _ = campaign_with_cases(office, people=2)
     run = make_run(office, campaign)
-    bulk_run_start(run=run)  # ...and its message was lost with the worker
+    start_run(run)  # ...and its message was lost with the worker
     assert bulk_runs_resume() == []  # not stalled yet
     BulkRun.objects.filter(pk=run.pk).update(last_progress_at=timezone.now() - timedelta(minutes=10))
     with django_capture_on_commit_callbacks(execute=True):
@@ -217,7 +244,7 @@ def test_caseworker_cannot_start_watch_or_download(office, caseworker, client_fo
     for name in ("letters:bulk-start", "letters:bulk-cancel"):
         assert client.post(reverse(name, args=[run.pk])).status_code == 403
     run.refresh_from_db()
-    assert run.status == BulkRun.Status.DRAFT
+    assert run.status == BulkRun.Status.AWAITING_APPROVAL
 
 
 def test_mp_can_watch_but_not_start(office, mp, client_for):
@@ -226,13 +253,16 @@ def test_mp_can_watch_but_not_start(office, mp, client_for):
     client = client_for(mp)
     assert client.get(reverse("letters:bulk-list")).status_code == 200
     assert client.get(reverse("letters:bulk-detail", args=[run.pk])).status_code == 200
+    bulk_run_approve(run=run, by=mp)
     assert client.post(reverse("letters:bulk-start", args=[run.pk])).status_code == 403
+    run.refresh_from_db()
+    assert run.status == BulkRun.Status.APPROVED and not Letter.objects.exists()
 
 
 def test_staff_downloads_a_print_batch_and_outsider_cannot(office, staff, outsider, client_for):
     campaign, _ = campaign_with_cases(office, people=1)
     run = make_run(office, campaign)
-    bulk_run_start(run=run)
+    start_run(run)
     bulk_chunk_process(run_id=run.pk)
     batch = run.batches.get()
     response = client_for(staff).get(reverse("letters:bulk-batch", args=[batch.pk]))
@@ -260,7 +290,7 @@ def test_run_list_has_a_fixed_query_count(office, staff, client_for, django_asse
 def test_postal_letters_left_unbatched_by_a_dead_worker_are_batched_later(office, settings):
     campaign, _ = campaign_with_cases(office, people=3)
     run = make_run(office, campaign)
-    bulk_run_start(run=run)
+    start_run(run)
     bulk_chunk_process(run_id=run.pk)
     # As if the worker died after the chunk committed and before it rendered the batch.
     run.batches.all().delete()
