@@ -23,6 +23,10 @@ from casework.survey_forms import ActionForm, CampaignCaseForm, CampaignForm, Ke
 from mpoffice.access import office_required
 from mpoffice.models import Role
 
+# Who gathers cases into a campaign: the people who work the cases, adding and removing alike.
+# The MP reads the campaign (and its briefing) but does not change which cases it holds.
+CASE_LINKERS = (Role.CASEWORKER, Role.STAFF)
+
 
 def _campaign(request, pk: int):
     return get_object_or_404(campaigns_for(membership=request.membership), pk=pk)
@@ -97,6 +101,7 @@ def _render_detail(request, campaign, **bound_forms):
         "meeting_form": MeetingForm(),
         "today": timezone.localdate(),
         "can_edit": request.membership.has_role(Role.STAFF),
+        "can_link_cases": request.membership.has_role(*CASE_LINKERS),
         "title": campaign.name,
     }
     context.update(bound_forms)
@@ -153,7 +158,7 @@ def meeting_action_done(request, pk: int, action_pk: int):
 
 
 @require_POST
-@office_required()
+@office_required(*CASE_LINKERS)
 def campaign_case_add(request, pk: int):
     campaign = _campaign(request, pk)
     form = CampaignCaseForm(request.POST, cases=cases_for(membership=request.membership))
@@ -172,7 +177,7 @@ def campaign_case_add(request, pk: int):
 
 
 @require_POST
-@office_required(Role.STAFF)
+@office_required(*CASE_LINKERS)
 def campaign_case_remove(request, pk: int, case_pk: int):
     campaign = _campaign(request, pk)
     case = get_object_or_404(cases_for(membership=request.membership), pk=case_pk)

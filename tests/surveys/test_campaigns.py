@@ -52,15 +52,6 @@ def test_caseworker_cannot_link_a_sensitive_case_they_cannot_see(campaign, offic
     assert not CampaignCase.objects.exists()
 
 
-def test_only_staff_remove_a_case(campaign, office, caseworker, staff, client_for):
-    case = _case(office)
-    campaign.campaign_cases.create(office=office, case=case)
-    url = reverse("casework:campaign-case-remove", args=[campaign.pk, case.pk])
-    assert client_for(caseworker).post(url).status_code == 403
-    assert client_for(staff).post(url).status_code == 302
-    assert not CampaignCase.objects.exists()
-
-
 def test_staff_create_campaigns_and_names_are_unique_per_office(campaign, staff, caseworker, client_for):
     url = reverse("casework:campaign-create")
     assert client_for(caseworker).get(url).status_code == 403
