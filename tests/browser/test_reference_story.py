@@ -584,9 +584,9 @@ def staff_logs_the_reply_and_forwards_it(j: Journey, joint: str) -> None:
     flash(page, "3 covering letters drafted and sent to the MP for approval")
 
 
-def staff_runs_the_bulk_reply(j: Journey, celery: CeleryProcesses) -> None:
-    """One letter to every constituent on the campaign, made by a real Celery worker process from
-    the queue the live server's start button publishes to; the progress bar reaches 100%."""
+def staff_prepares_the_bulk_reply(j: Journey) -> str:
+    """A template and a bulk reply to every constituent on the campaign; nothing is sent: it waits
+    for the MP to approve the template and the number of letters. Returns the run's heading."""
     page = j.page
     nav(page, "Letters")
     page.get_by_role("link", name="Templates").click()
@@ -607,8 +607,39 @@ def staff_runs_the_bulk_reply(j: Journey, celery: CeleryProcesses) -> None:
     page.locator("select[name=campaign]").first.select_option(label=CAMPAIGN)
     page.get_by_role("button", name="Preview").click()
     heading(page, re.compile(r"Bulk reply #\d+"))
+    flash(page, "Prepared and sent to the MP for approval.")
     expect(page.get_by_text("3 letters will be made")).to_be_visible()
+    expect(page.get_by_text("Waiting for Iain Stewart MP to approve")).to_be_visible()
+    expect(page.get_by_role("button", name="Send 3 letters")).to_have_count(0)
     j.check("the bulk reply preview")
+    return page.get_by_role("heading", level=1).inner_text()
+
+
+def mp_approves_the_bulk_reply(j: Journey, run: str) -> None:
+    """Iain Stewart finds the bulk reply on his dashboard, reads the sample letter and approves."""
+    page = j.page
+    j.sign_in("mks-mp")
+    waiting = page.get_by_role("region", name="Bulk replies waiting for approval")
+    waiting.get_by_role("link", name=re.compile(f"^{re.escape(run)}:")).click()
+    heading(page, run)
+    expect(page.get_by_text("3 letters will be made")).to_be_visible()
+    expect(page.get_by_text("Knife crime in Milton Keynes: what we have done").first).to_be_visible()
+    j.check("a bulk reply awaiting the MP's approval")
+    page.get_by_role("button", name="Approve 3 letters").click()
+    flash(page, "Approved: the office can now send these 3 letters.")
+    j.check("a bulk reply the MP approved")
+
+
+def staff_runs_the_bulk_reply(j: Journey, celery: CeleryProcesses, run: str) -> None:
+    """One letter to every constituent on the campaign, made by a real Celery worker process from
+    the queue the live server's start button publishes to; the progress bar reaches 100%."""
+    page = j.page
+    j.sign_in("mks-staff")
+    nav(page, "Letters")
+    page.get_by_role("link", name="Bulk replies").click()
+    page.get_by_role("link", name=run.replace("Bulk reply ", ""), exact=True).click()
+    heading(page, run)
+    expect(page.get_by_text("Approved. When you start it, the recipients are counted again")).to_be_visible()
     celery.wait_until_ready()
     with celery.app_publishes_here():
         page.get_by_role("button", name="Send 3 letters").click()
@@ -715,8 +746,12 @@ def test_the_knife_crime_story_end_to_end(journey: Journey, real_worker: CeleryP
         reminders_chase_the_late_reply(j, joint, due)
     with j.step("Staff, MK South: logs the Home Office reply and forwards it to the constituents"):
         staff_logs_the_reply_and_forwards_it(j, joint)
-    with j.step("Staff, MK South: runs a bulk reply to every constituent on the campaign"):
-        staff_runs_the_bulk_reply(j, real_worker)
+    with j.step("Staff, MK South: prepares a bulk reply to every constituent on the campaign"):
+        run = staff_prepares_the_bulk_reply(j)
+    with j.step("MP, MK South: reads the sample letter and approves the bulk reply"):
+        mp_approves_the_bulk_reply(j, run)
+    with j.step("Staff, MK South: sends the approved bulk reply; a worker makes every letter"):
+        staff_runs_the_bulk_reply(j, real_worker, run)
     with j.step("MP, MK South: reads the dashboard and the campaign briefing, downloads the PDF"):
         mp_reads_the_dashboard_and_briefing(j, finding)
     with j.step("Isolation: the MK North caseworker cannot find MK South's constituents"):
