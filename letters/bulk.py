@@ -288,6 +288,8 @@ def bulk_run_start(*, run: BulkRun, by: Membership) -> BulkStart:
         if run.status == BulkRun.Status.RETURNED:
             return BulkStart(False, "The MP returned this bulk reply. Change what was asked, then ask again.")
         if not run.office.staff_may_send_bulk:
+            if run.status == BulkRun.Status.DRAFT:
+                return BulkStart(False, "This office's bulk replies need the MP's approval: ask the MP to approve it.")
             if run.status != BulkRun.Status.APPROVED:
                 return BulkStart(False, "This bulk reply is waiting for the MP's approval; it can start once approved.")
             if reason := _approval_lapsed(run=run, membership=by):

@@ -234,6 +234,21 @@ def test_with_the_setting_on_staff_start_directly(office, staff, client_for, dja
     assert run.status == BulkRun.Status.FINISHED and Letter.objects.count() == 3
 
 
+def test_a_draft_made_with_the_setting_on_needs_approval_once_it_is_turned_off(office, staff, mp, client_for):
+    Office.objects.filter(pk=office.pk).update(staff_may_send_bulk=True)
+    run, _, _ = prepared(office, staff, client_for)
+    Office.objects.filter(pk=office.pk).update(staff_may_send_bulk=False)
+    client = client_for(staff)
+    response = client.post(reverse("letters:bulk-start", args=[run.pk]), follow=True)
+    assert "need the MP&#x27;s approval" in response.content.decode()
+    assert "Ask the MP to approve" in response.content.decode()
+    run.refresh_from_db()
+    assert run.status == BulkRun.Status.DRAFT and not Letter.objects.exists()
+    client.post(reverse("letters:bulk-submit", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.status == BulkRun.Status.AWAITING_APPROVAL
+
+
 def test_staff_turn_the_setting_on_and_the_change_is_audited(office, staff, mp, client_for):
     client = client_for(staff)
     page = client.get(reverse("office-settings"))
