@@ -16,8 +16,9 @@ from casework.models import Contact, InboundMessage, TimelineEntry
 from letters import services
 from letters.models import Reply, Status
 from letters.reminders import sweep_replies_overdue
-from mpoffice.models import Reminder
+from mpoffice.models import Reminder, Role
 from tests.letters.factories import approved_letter, make_case
+from tests.mpoffice.factories import MembershipFactory
 
 
 def _reply(*, to: str, subject: str, body: str = "The Home Secretary has asked me to reply.") -> bytes:
@@ -253,3 +254,91 @@ def test_a_reply_from_the_mailbox_reaches_a_letter_on_a_sensitive_case_and_stays
 
     assert Reply.objects.get().letter == letter
     assert message.case == secret  # seen in the inbox only by those who may see the case
+
+
+# --- The inbox's picker -------------------------------------------------------------------
+
+
+def _waiting(office) -> InboundMessage:
+    """A reply that names no letter (a department's own template), waiting in the inbox."""
+    message = EmailMessage()
+    message["From"] = "Thames Valley Police <correspondence@thamesvalley.example.org>"
+    message["To"] = OFFICE_ADDRESS
+    message["Subject"] = "Your enquiry of 1 October"
+    message["Date"] = "Wed, 25 Nov 2026 11:00:00 +0000"
+    message["Message-ID"] = "<tvp-5521@thamesvalley.example.org>"
+    message.set_content("The Chief Constable has asked me to reply.\n")
+    received = inbound.inbound_receive(office=office, raw=message.as_bytes(), source=InboundMessage.Source.UPLOAD)
+    assert received.message.status == InboundMessage.Status.PENDING
+    return received.message
+
+
+def test_caseworker_records_a_waiting_email_as_the_reply_to_a_letter(office, mp, staff, caseworker, client_for):
+    letter, case = _emailed_letter(office, mp, staff)
+    message = _waiting(office)
+    client = client_for(caseworker)
+
+    page = client.get(message.get_absolute_url()).content.decode()
+    assert f'<option value="{letter.pk}">{letter.reference}' in page
+    response = client.post(
+        reverse("letters:inbound-reply", args=[message.pk]), {"letter": letter.pk, "outcome": "holding"}
+    )
+
+    assert response.status_code == 302 and response["Location"] == letter.get_absolute_url()
+    reply = Reply.objects.get(letter=letter)
+    assert reply.outcome == "holding" and reply.recorded_by == caseworker.user
+    assert reply.from_name == "Thames Valley Police" and "Chief Constable" in reply.summary
+    letter.refresh_from_db()
+    assert letter.status == Status.REPLY_RECEIVED
+    message.refresh_from_db()
+    assert message.status == InboundMessage.Status.ATTACHED and message.triaged_by == caseworker.user
+    assert message.case == case
+    assert f"as the reply to letter {letter.reference}" in client.get(message.get_absolute_url()).content.decode()
+    sweep_replies_overdue(today=date(2027, 1, 31))
+    assert not Reminder.objects.filter(kind="reply_overdue").exists()
+
+
+def test_the_picker_offers_only_sent_letters_awaiting_a_reply_that_the_member_may_see(
+    office, other_office, mp, staff, caseworker, client_for
+):
+    offered, _ = _emailed_letter(office, mp, staff)
+    hidden, _ = _emailed_letter(office, mp, staff, case=make_case(office, is_sensitive=True, assignee=staff.user))
+    answered, _ = _emailed_letter(office, mp, staff)
+    services.reply_record(
+        letter=answered, by=staff.user, received_on=date(2026, 10, 9), from_name="x", summary="y", outcome="other"
+    )
+    unsent = approved_letter(office, mp, cases=[make_case(office)])
+    foreign = approved_letter(other_office, MembershipFactory(office=other_office, role=Role.MP))
+    services.letter_send(letter=foreign, by=None, channel="post", sent_on=date(2026, 10, 1))
+    message = _waiting(office)
+    client = client_for(caseworker)
+
+    page = client.get(message.get_absolute_url()).content.decode()
+    assert f'value="{offered.pk}"' in page
+    for letter in (hidden, answered, unsent, foreign):
+        assert f'value="{letter.pk}"' not in page and letter.reference not in page
+    assert f'value="{hidden.pk}"' in client_for(staff).get(message.get_absolute_url()).content.decode()
+
+    for letter in (hidden, answered, unsent, foreign):
+        response = client.post(reverse("letters:inbound-reply", args=[message.pk]), {"letter": letter.pk})
+        assert response.status_code == 400
+        assert "is not one you may see" in response.content.decode()
+    assert Reply.objects.count() == 1  # only the one recorded above
+    message.refresh_from_db()
+    assert message.status == InboundMessage.Status.PENDING
+
+
+def test_the_picker_is_for_those_who_triage_the_inbox_and_only_while_the_message_waits(
+    office, mp, staff, caseworker, client_for
+):
+    letter, _ = _emailed_letter(office, mp, staff)
+    message = _waiting(office)
+    url = reverse("letters:inbound-reply", args=[message.pk])
+
+    assert client_for(mp).post(url, {"letter": letter.pk}).status_code == 403
+    assert client_for(caseworker).get(url).status_code == 200
+    inbound.inbound_dismiss(message=message, by=staff.user)
+    response = client_for(caseworker).post(url, {"letter": letter.pk}, follow=True)
+
+    assert "already dealt with" in response.content.decode()
+    assert not Reply.objects.exists()
