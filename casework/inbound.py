@@ -242,6 +242,11 @@ class InboundHandler(Protocol):
 _HANDLERS: list[InboundHandler] = []
 
 
+class LeaveForTriage(Exception):  # noqa: N818 - an instruction, not an error
+    """Raised by a handler that knows the message is its own but cannot take it (a reply too
+    large to record, say): the message waits in the inbox for a person, not for a case match."""
+
+
 def register_inbound_handler(handler: InboundHandler) -> None:
     if handler not in _HANDLERS:
         _HANDLERS.append(handler)
@@ -344,13 +349,16 @@ def inbound_receive(*, office: Office, raw: bytes, source: str, membership: Memb
         with transaction.atomic():
             message.raw.save("message.eml", ContentFile(raw), save=False)
             message.save()
-            for handler in _HANDLERS:
-                if handled_as := handler(message=message, parsed=parsed, membership=membership):
-                    break
-            else:
-                case = _case_named(office=office, subject=parsed.subject, membership=membership)
-                if case is not None:
-                    _attach(message=message, case=case, by=by, parsed=parsed)
+            try:
+                for handler in _HANDLERS:
+                    if handled_as := handler(message=message, parsed=parsed, membership=membership):
+                        break
+                else:
+                    case = _case_named(office=office, subject=parsed.subject, membership=membership)
+                    if case is not None:
+                        _attach(message=message, case=case, by=by, parsed=parsed)
+            except LeaveForTriage as reason:
+                logger.info("Inbound message %s left for triage: %s", message.pk, reason)
     except IntegrityError:
         # Received at the same moment by another process (two ingest runs, an upload and a
         # paste): the unique fingerprint let one in; keep theirs.

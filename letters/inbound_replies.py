@@ -16,7 +16,6 @@ Registered with casework's inbound handlers in ``LettersConfig.ready``.
 
 from __future__ import annotations
 
-import logging
 import re
 
 from django.core.exceptions import ValidationError
@@ -25,15 +24,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from casework.inbound import ParsedMessage, inbound_mark_handled
+from casework.inbound import LeaveForTriage, ParsedMessage, inbound_mark_handled
 from casework.models import Case, InboundMessage
 from casework.selectors import cases_for
 from letters.models import Letter, Reply, Status
 from letters.selectors import letters_drafted_by, replies_awaiting
 from letters.services import LetterError, reply_record
 from mpoffice.models import Membership, Office
-
-logger = logging.getLogger(__name__)
 
 SUMMARY_LENGTH = 600
 REPLY_ADDRESS_TAG = "reply+"
@@ -97,16 +94,10 @@ def inbound_reply_record(
     """
     if letter.office_id != message.office_id:
         raise ValueError("The letter must belong to the message's office.")
-    inbound_mark_handled(
-        message=message,
-        by=by,
-        case=_filed_with(letter),
-        note=note or f"Recorded as the reply to letter {letter.reference}.",
-    )
     arrived = timezone.localdate(message.sent_at) if message.sent_at else timezone.localdate()
     with message.raw.open("rb") as handle:
         raw = handle.read()
-    return reply_record(
+    reply = reply_record(
         letter=letter,
         by=by,
         received_on=max(arrived, letter.sent_on),
@@ -115,10 +106,19 @@ def inbound_reply_record(
         outcome=outcome,
         document=SimpleUploadedFile(f"reply-{letter.reference}.eml", raw, content_type="message/rfc822"),
     )
+    # Claimed last: when someone dealt with the message first, the reply above is rolled back.
+    inbound_mark_handled(
+        message=message,
+        by=by,
+        case=_filed_with(letter),
+        note=note or f"Recorded as the reply to letter {letter.reference}.",
+    )
+    return reply
 
 
 def reply_from_email(*, message: InboundMessage, parsed: ParsedMessage, membership: Membership | None) -> str | None:
-    """Record ``message`` as the reply to the sent letter it names; None leaves it to casework."""
+    """Record ``message`` as the reply to the sent letter it names; None leaves it to casework
+    (which may attach it to a case its subject names)."""
     office = message.office
     reference = letter_reference_of(office=office, parsed=parsed)
     if reference is None:
@@ -135,7 +135,6 @@ def reply_from_email(*, message: InboundMessage, parsed: ParsedMessage, membersh
                 note=f"Filed on arrival as the reply to letter {letter.reference}.",
             )
     except (ValidationError, LetterError) as error:
-        # Too large, say: it stays in the inbox for a person to record by hand.
-        logger.info("E-mailed reply to %s left for triage: %s", reference, error)
-        return None
+        # Too large, say: it waits in the inbox for a person (not on the case as a plain e-mail).
+        raise LeaveForTriage(f"a reply to {reference} that could not be recorded: {error}") from error
     return f"Recorded as the reply to letter {letter.reference}; its reminders stop."

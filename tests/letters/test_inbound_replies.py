@@ -222,6 +222,31 @@ def test_the_same_reply_uploaded_pasted_and_ingested_is_recorded_once(
     assert "was already received on" in html and "so it was not added again" in html
 
 
+def test_a_reply_too_large_to_record_waits_in_the_inbox_not_on_the_case(
+    office, mp, staff, caseworker, client_for, settings
+):
+    letter, case = _emailed_letter(office, mp, staff)
+    settings.LETTER_REPLY_MAX_BYTES = 1024
+
+    page = client_for(caseworker).post(
+        reverse("casework:inbound-upload"),
+        {"file": SimpleUploadedFile("reply.eml", _answer(letter, body="multipart"), "message/rfc822")},
+        follow=True,
+    )
+
+    message = InboundMessage.objects.get()
+    assert message.status == InboundMessage.Status.PENDING and message.case is None
+    assert not Reply.objects.exists() and not Contact.objects.filter(direction=Contact.Direction.INBOUND).exists()
+    assert "waiting for triage" in page.content.decode()
+    # Recorded by hand, the same limit is explained rather than failing.
+    refused = client_for(caseworker).post(
+        reverse("letters:inbound-reply", args=[message.pk]), {"letter": letter.pk, "outcome": "other"}
+    )
+    assert refused.status_code == 400 and "the limit is" in refused.content.decode()
+    message.refresh_from_db()
+    assert message.status == InboundMessage.Status.PENDING
+
+
 # --- Only letters the member may see ------------------------------------------------------
 
 
@@ -320,7 +345,9 @@ def test_the_picker_offers_only_sent_letters_awaiting_a_reply_that_the_member_ma
     assert f'value="{hidden.pk}"' in client_for(staff).get(message.get_absolute_url()).content.decode()
 
     for letter in (hidden, answered, unsent, foreign):
-        response = client.post(reverse("letters:inbound-reply", args=[message.pk]), {"letter": letter.pk})
+        response = client.post(
+            reverse("letters:inbound-reply", args=[message.pk]), {"letter": letter.pk, "outcome": "other"}
+        )
         assert response.status_code == 400
         assert "is not one you may see" in response.content.decode()
     assert Reply.objects.count() == 1  # only the one recorded above
@@ -335,7 +362,7 @@ def test_the_picker_is_for_those_who_triage_the_inbox_and_only_while_the_message
     message = _waiting(office)
     url = reverse("letters:inbound-reply", args=[message.pk])
 
-    assert client_for(mp).post(url, {"letter": letter.pk}).status_code == 403
+    assert client_for(mp).post(url, {"letter": letter.pk, "outcome": "other"}).status_code == 403
     assert client_for(caseworker).get(url).status_code == 200
     inbound.inbound_dismiss(message=message, by=staff.user)
     response = client_for(caseworker).post(url, {"letter": letter.pk}, follow=True)
