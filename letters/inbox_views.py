@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from casework import inbound
 from casework.models import InboundMessage
@@ -45,20 +46,32 @@ class InboundReplyForm(forms.Form):
     )
     outcome = forms.ChoiceField(choices=Reply.Outcome.choices, initial=Reply.Outcome.OTHER)
 
-    def __init__(self, *args, letters, **kwargs):
+    def __init__(self, *args, letters, message: InboundMessage, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["letter"].queryset = letters
+        self.message = message
+
+    def clean_letter(self) -> Letter:
+        letter = self.cleaned_data["letter"]
+        sent_at = self.message.sent_at
+        if sent_at is not None and timezone.localdate(sent_at) < letter.sent_on:
+            raise ValidationError(
+                f"This e-mail was written on {timezone.localdate(sent_at):%d/%m/%Y}, before letter "
+                f"{letter.reference} was sent ({letter.sent_on:%d/%m/%Y}), so it cannot be its reply. "
+                "Choose another letter, or attach the e-mail to a case."
+            )
+        return letter
 
 
-def _form(membership: Membership, data=None) -> InboundReplyForm:
-    return InboundReplyForm(data, letters=letters_awaiting_reply(membership=membership))
+def _form(membership: Membership, message: InboundMessage, data=None) -> InboundReplyForm:
+    return InboundReplyForm(data, letters=letters_awaiting_reply(membership=membership), message=message)
 
 
 def triage_action_context(membership: Membership, message: InboundMessage) -> dict | None:
     """The picker on the inbox item's page, for those who may record replies."""
     if not membership.has_role(*DRAFTERS):
         return None
-    return {"message": message, "reply_form": _form(membership)}
+    return {"message": message, "reply_form": _form(membership, message)}
 
 
 TRIAGE_ACTION = inbound.TriageAction(template="letters/inbound/reply_action.html", context=triage_action_context)
@@ -70,7 +83,7 @@ def inbound_reply(request, pk: int):
     if message.status != InboundMessage.Status.PENDING:
         messages.warning(request, "Someone has already dealt with this message.")
         return redirect(message.get_absolute_url())
-    form = _form(request.membership, request.POST if request.method == "POST" else None)
+    form = _form(request.membership, message, request.POST if request.method == "POST" else None)
     if form.is_valid():
         letter = form.cleaned_data["letter"]
         try:

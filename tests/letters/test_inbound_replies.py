@@ -284,14 +284,14 @@ def test_a_reply_from_the_mailbox_reaches_a_letter_on_a_sensitive_case_and_stays
 # --- The inbox's picker -------------------------------------------------------------------
 
 
-def _waiting(office) -> InboundMessage:
+def _waiting(office, *, written: str = "Wed, 25 Nov 2026 11:00:00 +0000") -> InboundMessage:
     """A reply that names no letter (a department's own template), waiting in the inbox."""
     message = EmailMessage()
     message["From"] = "Thames Valley Police <correspondence@thamesvalley.example.org>"
     message["To"] = OFFICE_ADDRESS
     message["Subject"] = "Your enquiry of 1 October"
-    message["Date"] = "Wed, 25 Nov 2026 11:00:00 +0000"
-    message["Message-ID"] = "<tvp-5521@thamesvalley.example.org>"
+    message["Date"] = written
+    message["Message-ID"] = f"<tvp-{written}@thamesvalley.example.org>"
     message.set_content("The Chief Constable has asked me to reply.\n")
     received = inbound.inbound_receive(office=office, raw=message.as_bytes(), source=InboundMessage.Source.UPLOAD)
     assert received.message.status == InboundMessage.Status.PENDING
@@ -353,6 +353,21 @@ def test_the_picker_offers_only_sent_letters_awaiting_a_reply_that_the_member_ma
     assert Reply.objects.count() == 1  # only the one recorded above
     message.refresh_from_db()
     assert message.status == InboundMessage.Status.PENDING
+
+
+def test_an_email_written_before_the_letter_was_sent_cannot_be_recorded_as_its_reply(
+    office, mp, staff, caseworker, client_for
+):
+    letter, _ = _emailed_letter(office, mp, staff)  # sent 1 October 2026
+    message = _waiting(office, written="Mon, 14 Sep 2026 10:00:00 +0100")
+
+    response = client_for(caseworker).post(
+        reverse("letters:inbound-reply", args=[message.pk]), {"letter": letter.pk, "outcome": "other"}
+    )
+
+    assert response.status_code == 400
+    assert f"before letter {letter.reference} was sent (01/10/2026)" in response.content.decode()
+    assert not Reply.objects.exists()
 
 
 def test_the_picker_is_for_those_who_triage_the_inbox_and_only_while_the_message_waits(
