@@ -244,7 +244,8 @@ _HANDLERS: list[InboundHandler] = []
 
 class LeaveForTriage(Exception):  # noqa: N818 - an instruction, not an error
     """Raised by a handler that knows the message is its own but cannot take it (a reply too
-    large to record, say): the message waits in the inbox for a person, not for a case match."""
+    large to record, say): the message waits in the inbox for a person, not for a case match.
+    The handler undoes its own writes first (its work runs in its own ``transaction.atomic``)."""
 
 
 def register_inbound_handler(handler: InboundHandler) -> None:
