@@ -1,9 +1,16 @@
 """Inbound e-mail: parse a message, keep it as received, match it and log it as a contact.
 
 A message is matched to a constituent by its sender's address, and to a case by one of the
-office's references in its subject (``Re: [MKS-2026-00123] Knife crime``). A message with a
-case reference is attached to that case on arrival; any other waits in the inbox, where a
-caseworker attaches it to a case, opens a new case from it, or dismisses it.
+office's references in its subject (``Re: [MKS-2026-00123] Knife crime``). Apps above
+casework look first (letters: a reply to one of our letters names the letter in its reply
+address or subject, and often the case too; the letter wins). A message with a case reference
+is attached to that case on arrival, when the person adding it may see the case (a Maildir
+has no person: its messages are attached); any other waits in the inbox, where a caseworker
+attaches it to a case, opens a new case from it, dismisses it, or uses an app's action.
+
+The same message is kept once per office, whatever way it arrives (upload, paste, Maildir,
+CRLF or LF line endings, re-encoded): by its Message-ID when it has one, else by a hash of
+its decoded content. A unique constraint holds this when two arrivals race.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
+from html import unescape
+from html.parser import HTMLParser
+from typing import Protocol
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -27,9 +37,10 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from casework.models import Case, Constituent, Contact, InboundMessage, Topic
+from casework.selectors import cases_for
 from casework.services import AttachmentRefused, attachment_check, case_open, constituent_create, contact_log
 from casework.uploads import sniff_content_type
-from mpoffice.models import Office
+from mpoffice.models import Membership, Office
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +62,11 @@ class ParsedAttachment:
     content: bytes
 
 
+# Where a message was delivered, besides To: a reply to our ``reply+<letter>@`` address may
+# carry it only in Cc, or (sent Bcc, or through a forwarding server) only in the envelope.
+RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
+
+
 @dataclass
 class ParsedMessage:
     message_id: str
@@ -61,6 +77,23 @@ class ParsedMessage:
     sent_at: datetime | None
     body: str
     attachments: list[ParsedAttachment] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)  # every address it was delivered to, lower case
+
+    def fingerprint(self) -> str:
+        """What makes two arrivals the same message: its Message-ID (from this sender) when it
+        has one, else its decoded content, so line endings and transfer encodings do not count."""
+        if self.message_id:
+            basis = ["message-id", self.from_address, self.message_id.strip().strip("<>").strip()]
+        else:
+            basis = [
+                "content",
+                self.from_address,
+                self.subject,
+                self.sent_at.isoformat() if self.sent_at else "",
+                _normalised_text(self.body),
+                *(f"{a.name}:{hashlib.sha256(a.content).hexdigest()}" for a in self.attachments),
+            ]
+        return hashlib.sha256("\n".join(basis).encode("utf-8")).hexdigest()
 
 
 def message_parse(raw: bytes) -> ParsedMessage:
@@ -92,7 +125,64 @@ def message_parse(raw: bytes) -> ParsedMessage:
         sent_at=sent_at,
         body=_body_text(message),
         attachments=_attachments(message),
+        recipients=_recipients(message),
     )
+
+
+def _recipients(message: EmailMessage) -> list[str]:
+    values = [str(value) for header in RECIPIENT_HEADERS for value in message.get_all(header, [])]
+    found = []
+    for _name, address in getaddresses(values):
+        address = address.strip().lower()
+        if "@" in address and address not in found:
+            found.append(address)
+    return found
+
+
+def _normalised_text(text: str) -> str:
+    """Line endings as LF, no trailing spaces, at most one blank line in a row."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+class _HTMLText(HTMLParser):
+    """The text of an HTML e-mail (Outlook sends some with no plain part): paragraphs and line
+    breaks kept, style sheets and scripts left out, entities decoded."""
+
+    BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table"}
+    HIDDEN = {"head", "style", "script", "title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in self.BREAKS and tag != "br":
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(" ".join(data.split()) if data.strip() else (" " if data else ""))
+
+
+def _html_text(html: str) -> str:
+    parser = _HTMLText()
+    try:
+        parser.feed(html)
+        parser.close()
+    except AssertionError:  # a malformed declaration: fall back to plain tag stripping
+        return unescape(strip_tags(html))
+    text = "".join(parser.parts).replace("\xa0", " ")
+    return "\n".join(" ".join(line.split()) for line in text.split("\n"))
 
 
 def _body_text(message: EmailMessage) -> str:
@@ -106,8 +196,8 @@ def _body_text(message: EmailMessage) -> str:
     if not isinstance(text, str):
         return ""
     if part.get_content_type() == "text/html":
-        text = strip_tags(text)
-    return text.strip()
+        text = _html_text(text)
+    return _normalised_text(text)
 
 
 def _attachments(message: EmailMessage) -> list[ParsedAttachment]:
@@ -138,11 +228,24 @@ def sender_constituent(*, office: Office, address: str) -> Constituent | None:
 
 
 # Apps above casework claim messages that are theirs (letters: replies to our letters) without
-# casework importing them. A handler receives the kept message and its parsed form inside the
-# receiving transaction and, when it has taken the message, returns a sentence saying what it
-# did ("Recorded as the reply to letter …"); None leaves the message for the next handler.
-InboundHandler = Callable[[InboundMessage, "ParsedMessage"], str | None]
+# casework importing them. Handlers are asked first, before any case reference counts (a reply
+# to our letter names its case too, and the letter must win), inside the receiving transaction,
+# with the kept message, its parsed form and the member adding it (None for a mailbox). A
+# handler that takes the message returns a sentence saying what it did ("Recorded as the reply
+# to letter …"); None leaves the message for the next handler and then for the case match.
+class InboundHandler(Protocol):
+    def __call__(
+        self, *, message: InboundMessage, parsed: ParsedMessage, membership: Membership | None
+    ) -> str | None: ...
+
+
 _HANDLERS: list[InboundHandler] = []
+
+
+class LeaveForTriage(Exception):  # noqa: N818 - an instruction, not an error
+    """Raised by a handler that knows the message is its own but cannot take it (a reply too
+    large to record, say): the message waits in the inbox for a person, not for a case match.
+    The handler undoes its own writes first (its work runs in its own ``transaction.atomic``)."""
 
 
 def register_inbound_handler(handler: InboundHandler) -> None:
@@ -150,9 +253,41 @@ def register_inbound_handler(handler: InboundHandler) -> None:
         _HANDLERS.append(handler)
 
 
-def inbound_mark_handled(*, message: InboundMessage, case: Case | None = None) -> None:
-    """For a handler: the message is dealt with (it leaves the inbox), optionally on a case."""
-    _claim(message, status=InboundMessage.Status.ATTACHED, by=message.received_by, case=case)
+def inbound_mark_handled(*, message: InboundMessage, by, case: Case | None = None, note: str = "") -> None:
+    """For an app: the message is dealt with (it leaves the inbox), optionally on a case, with
+    a sentence saying how ("Recorded as the reply to letter …"). Raises AlreadyTriaged when
+    someone dealt with it first."""
+    _claim(message, status=InboundMessage.Status.ATTACHED, by=by, case=case, filed_as=note)
+
+
+@dataclass(frozen=True)
+class TriageAction:
+    """A way to deal with a waiting message that an app above casework offers on its inbox page
+    (letters: record it as the reply to one of our letters). ``context`` gives the template's
+    context for this member and message, or None when the action is not theirs to take."""
+
+    template: str
+    context: Callable[[Membership, InboundMessage], dict | None]
+
+
+_TRIAGE_ACTIONS: list[TriageAction] = []
+
+
+def register_triage_action(action: TriageAction) -> None:
+    if action not in _TRIAGE_ACTIONS:
+        _TRIAGE_ACTIONS.append(action)
+
+
+def triage_actions(*, membership: Membership, message: InboundMessage) -> list[tuple[str, dict]]:
+    """The apps' triage actions this member may take on a waiting message: (template, context)."""
+    if message.status != InboundMessage.Status.PENDING:
+        return []
+    offered = []
+    for action in _TRIAGE_ACTIONS:
+        context = action.context(membership, message)
+        if context is not None:
+            offered.append((action.template, context))
+    return offered
 
 
 @dataclass
@@ -161,25 +296,44 @@ class Received:
     created: bool
     handled_as: str = ""  # what an app's inbound handler did with it, if one took it
 
+    @property
+    def notice(self) -> str:
+        """What to tell the person who added the message."""
+        message = self.message
+        if not self.created:
+            when = timezone.localtime(message.received_at)
+            return (
+                f"This message (“{message}”) was already received on {when:%d/%m/%Y at %H:%M} "
+                f"({message.get_source_display().lower()}), so it was not added again: here is that copy."
+            )
+        if self.handled_as:
+            return self.handled_as
+        if message.case_id:
+            return f"The message was attached to case {message.case.reference}."
+        return "The message is in the inbox, waiting for triage."
 
-def inbound_receive(*, office: Office, raw: bytes, source: str, by=None) -> Received:
-    """Keep a message and match it; attach it at once when its subject names a case.
 
-    The same message (same bytes) received twice is kept once: a Maildir ingested again or
-    a file uploaded twice changes nothing.
+def inbound_receive(*, office: Office, raw: bytes, source: str, membership: Membership | None = None) -> Received:
+    """Keep a message and match it: an app's handler first, then a case reference in its subject.
+
+    ``membership`` is the member adding it (None for a mailbox). A member's message reaches only
+    a case they may see; otherwise it waits in the inbox, saying nothing of the case.
+    The same message received twice is kept once (see ``ParsedMessage.fingerprint``).
     """
+    if membership is not None and membership.office_id != office.pk:
+        raise ValueError("The member must belong to the office receiving the message.")
+    by = membership.user if membership is not None else None
     parsed = message_parse(raw)
-    handled_as = ""
-    digest = hashlib.sha256(raw).hexdigest()
-    existing = InboundMessage.objects.for_office(office).filter(sha256=digest).first()
+    fingerprint = parsed.fingerprint()
+    existing = InboundMessage.objects.for_office(office).filter(fingerprint=fingerprint).first()
     if existing is not None:
         return Received(existing, created=False)
 
-    reference = case_reference_in(office=office, subject=parsed.subject)
-    case = Case.objects.for_office(office).filter(reference=reference).first() if reference else None
+    handled_as = ""
     message = InboundMessage(
         office=office,
-        sha256=digest,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        fingerprint=fingerprint,
         source=source,
         message_id=parsed.message_id,
         from_name=parsed.from_name,
@@ -196,33 +350,55 @@ def inbound_receive(*, office: Office, raw: bytes, source: str, by=None) -> Rece
         with transaction.atomic():
             message.raw.save("message.eml", ContentFile(raw), save=False)
             message.save()
-            if case is not None:
-                _attach(message=message, case=case, by=by, parsed=parsed)
-            else:
+            try:
                 for handler in _HANDLERS:
-                    if handled_as := handler(message, parsed):
+                    if handled_as := handler(message=message, parsed=parsed, membership=membership):
                         break
+                else:
+                    case = _case_named(office=office, subject=parsed.subject, membership=membership)
+                    if case is not None:
+                        _attach(message=message, case=case, by=by, parsed=parsed)
+            except LeaveForTriage as reason:
+                logger.info("Inbound message %s left for triage: %s", message.pk, reason)
     except IntegrityError:
-        # Received at the same moment by another process (two ingest runs): keep theirs.
+        # Received at the same moment by another process (two ingest runs, an upload and a
+        # paste): the unique fingerprint let one in; keep theirs.
         message.raw.delete(save=False)
-        return Received(InboundMessage.objects.for_office(office).get(sha256=digest), created=False)
+        existing = InboundMessage.objects.for_office(office).filter(fingerprint=fingerprint).first()
+        if existing is None:
+            raise
+        return Received(existing, created=False)
     return Received(message, created=True, handled_as=handled_as or "")
+
+
+def _case_named(*, office: Office, subject: str, membership: Membership | None) -> Case | None:
+    """The case whose reference the subject carries, among those the member may see.
+
+    A mailbox has no member: its message reaches any case of the office, where only the people
+    who may see that case see it (a constituent's e-mail about a sensitive case belongs on it).
+    """
+    reference = case_reference_in(office=office, subject=subject)
+    if reference is None:
+        return None
+    cases = cases_for(membership=membership) if membership is not None else Case.objects.for_office(office)
+    return cases.filter(reference=reference).first()
 
 
 class AlreadyTriaged(ValueError):
     pass
 
 
-def _claim(message: InboundMessage, *, status: str, by, case: Case | None = None) -> None:
+def _claim(message: InboundMessage, *, status: str, by, case: Case | None = None, filed_as: str = "") -> None:
     """Move a pending message on, once: two people triaging it at the same moment cannot both."""
     claimed = InboundMessage.objects.filter(pk=message.pk, status=InboundMessage.Status.PENDING).update(
-        status=status, triaged_by=by, triaged_at=timezone.now(), case=case
+        status=status, triaged_by=by, triaged_at=timezone.now(), case=case, filed_as=filed_as
     )
     if claimed != 1:
         raise AlreadyTriaged("Someone has already dealt with this message.")
     message.status = status
     message.case = case
     message.triaged_by = by
+    message.filed_as = filed_as
 
 
 def _attach(*, message: InboundMessage, case: Case, by, parsed: ParsedMessage | None = None) -> Contact:

@@ -75,9 +75,10 @@ def _sniff_text(head: bytes) -> str | None:
                 head.decode("cp1252")
             except UnicodeDecodeError:
                 return None
+    header_block = head.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    if len(_EMAIL_HEADER.findall(header_block)) >= 2 and not _MARKUP.search(header_block):
+        # An e-mail (served only as message/rfc822, as a download): an HTML body is its own business.
+        return "message/rfc822"
     if _MARKUP.search(head[:1024]):
         return None  # HTML or SVG dressed as text: never stored, so never served
-    header_block = head.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    if len(_EMAIL_HEADER.findall(header_block)) >= 2:
-        return "message/rfc822"
     return "text/plain"

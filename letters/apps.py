@@ -12,10 +12,13 @@ class LettersConfig(AppConfig):
         register_kind("letter", "Letter", "letters/timeline/letter.html")
         register_kind("reply", "Reply", "letters/timeline/reply.html")
         # E-mailed replies to our letters are recognised when they arrive in the inbox.
-        from casework.inbound import register_inbound_handler
+        # An e-mail waiting in the inbox can be recorded as the reply to a letter by hand.
+        from casework.inbound import register_inbound_handler, register_triage_action
         from letters.inbound_replies import reply_from_email
+        from letters.inbox_views import TRIAGE_ACTION
 
         register_inbound_handler(reply_from_email)
+        register_triage_action(TRIAGE_ACTION)
         # The audit trail and data protection (subject access, erasure, retention) reach letters here.
         from letters import audit
 

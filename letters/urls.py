@@ -1,6 +1,6 @@
 from django.urls import path
 
-from letters import bulk_views, views
+from letters import bulk_views, inbox_views, views
 
 app_name = "letters"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/letter.pdf", views.letter_pdf_view, name="pdf"),
     path("<int:pk>/replies/new/", views.reply_create, name="reply-create"),
     path("replies/", views.replies_report, name="replies"),
+    path("inbox/<int:pk>/reply/", inbox_views.inbound_reply, name="inbound-reply"),
     path("replies/<int:pk>/document/", views.reply_document, name="reply-document"),
     path("replies/<int:pk>/forward/", views.reply_forward, name="reply-forward"),
     path("organisations/", views.organisation_list, name="organisation-list"),

@@ -21,7 +21,8 @@ class InboundMessage(OfficeScopedModel):
     """An e-mail that arrived (uploaded, pasted or taken from a Maildir), kept as received.
 
     A message whose subject carries one of the office's case references is attached to that
-    case on arrival; any other waits in the inbox until someone triages it.
+    case on arrival (when the person adding it may see the case), a reply to one of our letters
+    is filed as the letter's reply; any other waits in the inbox until someone triages it.
     """
 
     class Status(models.TextChoices):
@@ -35,7 +36,11 @@ class InboundMessage(OfficeScopedModel):
         MAILDIR = "maildir", "Mailbox (Maildir)"
 
     raw = models.FileField(upload_to=inbound_message_path, max_length=200)
-    sha256 = models.CharField(max_length=64, help_text="Of the raw message: the same message is kept once.")
+    sha256 = models.CharField(max_length=64, help_text="Of the raw message as received.")
+    fingerprint = models.CharField(
+        max_length=64,
+        help_text="Of its Message-ID and sender, or else of its decoded content: the same message is kept once.",
+    )
     source = models.CharField(max_length=10, choices=Source.choices)
     message_id = models.CharField(max_length=998, blank=True)
     from_name = models.CharField(max_length=200, blank=True)
@@ -61,11 +66,14 @@ class InboundMessage(OfficeScopedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     triaged_at = models.DateTimeField(null=True, blank=True)
+    filed_as = models.CharField(
+        max_length=300, blank=True, help_text="How another part of Postbag took it, e.g. as the reply to a letter."
+    )
 
     class Meta:
         ordering = ["-received_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["office", "sha256"], name="inbound_unique_message_per_office"),
+            models.UniqueConstraint(fields=["office", "fingerprint"], name="inbound_message_once_per_office"),
         ]
         indexes = [models.Index(fields=["office", "status", "-received_at"], name="inbound_office_status")]
 

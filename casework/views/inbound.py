@@ -112,20 +112,14 @@ def inbound_upload(request):
     if request.method == "POST" and form.is_valid():
         raw, source = form.raw()
         try:
-            received = inbound.inbound_receive(office=request.office, raw=raw, source=source, by=request.user)
+            received = inbound.inbound_receive(
+                office=request.office, raw=raw, source=source, membership=request.membership
+            )
         except inbound.NotAnEmail as error:
             form.add_error("file" if source == InboundMessage.Source.UPLOAD else "text", str(error))
         else:
-            message = received.message
-            if not received.created:
-                messages.info(request, "This message was already received; here it is.")
-            elif received.handled_as:
-                messages.success(request, received.handled_as)
-            elif message.case_id:
-                messages.success(request, f"The message was attached to case {message.case.reference}.")
-            else:
-                messages.success(request, "The message is in the inbox, waiting for triage.")
-            return redirect(message.get_absolute_url())
+            (messages.success if received.created else messages.info)(request, received.notice)
+            return redirect(received.message.get_absolute_url())
     return render(request, "casework/inbound/upload.html", {"title": "Add an e-mail", "form": form})
 
 

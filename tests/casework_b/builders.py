@@ -8,6 +8,7 @@ from tests.isolation import builder
     "casework:inbound-attach",
     "casework:inbound-open-case",
     "casework:inbound-dismiss",
+    "letters:inbound-reply",
 )
 def _inbound_message(office):
     return {"pk": inbound_message(office).pk}

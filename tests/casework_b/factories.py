@@ -16,15 +16,17 @@ def eml(
     subject: str = "Knife crime near the school",
     body: str = "Dear Mr Stewart,\n\nThere was another stabbing near Oldbrook school.\n",
     attachments: tuple[tuple[str, bytes, str], ...] = (),
-    message_id: str = "<1@example.org>",
+    message_id: str | None = "<1@example.org>",
+    cte: str | None = None,
 ) -> bytes:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = "mks-office@postbag.invalid"
     message["Subject"] = subject
     message["Date"] = "Tue, 24 Nov 2026 09:30:00 +0000"
-    message["Message-ID"] = message_id
-    message.set_content(body)
+    if message_id:
+        message["Message-ID"] = message_id
+    message.set_content(body, cte=cte)
     for name, content, mime in attachments:
         maintype, subtype = mime.split("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)

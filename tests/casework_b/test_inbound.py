@@ -1,14 +1,20 @@
 import mailbox
+import threading
+from email import message_from_bytes, policy
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.urls import reverse
 
 from casework.inbound import inbound_receive
 from casework.models import Attachment, Case, Constituent, Contact, InboundMessage, TimelineEntry
+from mpoffice.models import Role
 from tests.casework.factories import PDF_BYTES, CaseFactory, ConstituentFactory
 from tests.casework_b.factories import eml, inbound_message
+from tests.conftest import need
+from tests.mpoffice.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +258,144 @@ def test_ingest_maildir_matches_marks_seen_and_is_idempotent(office, jane, tmp_p
     assert InboundMessage.objects.get(status=InboundMessage.Status.PENDING).source == InboundMessage.Source.MAILDIR
     assert Contact.objects.count() == 1
     assert sorted(p.name for p in (tmp_path / "mail" / "new").iterdir()) == ["junk"]
+
+
+# --- Matching only what the member may see ----------------------------------------------------
+
+
+def _upload(client, raw: bytes):
+    return client.post(
+        reverse("casework:inbound-upload"),
+        {"file": SimpleUploadedFile("message.eml", raw, content_type="message/rfc822")},
+        follow=True,
+    )
+
+
+def test_an_email_naming_a_sensitive_case_the_caseworker_may_not_see_waits_without_revealing_it(
+    office, caseworker, staff, client_for, jane
+):
+    secret = CaseFactory(
+        office=office, constituents=[jane], is_sensitive=True, assignee=staff.user, summary="Domestic abuse referral"
+    )
+
+    page = _upload(client_for(caseworker), eml(subject=f"Re: [{secret.reference}] an update"))
+
+    message = InboundMessage.objects.get()
+    assert message.status == InboundMessage.Status.PENDING and message.case is None
+    assert not Contact.objects.exists() and not TimelineEntry.objects.filter(case=secret, kind="contact").exists()
+    html = page.content.decode()
+    assert "waiting for triage" in html and "attached to case" not in html
+    assert secret.summary not in html and secret.get_absolute_url() not in html
+
+
+@pytest.mark.parametrize("who", ["staff", "assignee"])
+def test_an_email_naming_a_sensitive_case_reaches_it_when_added_by_someone_who_may_see_it(
+    office, staff, client_for, jane, who
+):
+    assignee = MembershipFactory(office=office, role=Role.CASEWORKER, user__username="assignee")
+    secret = CaseFactory(office=office, constituents=[jane], is_sensitive=True, assignee=assignee.user)
+
+    page = _upload(client_for(staff if who == "staff" else assignee), eml(subject=f"Re: [{secret.reference}] update"))
+
+    assert InboundMessage.objects.get().case == secret and Contact.objects.get().case == secret
+    assert f"attached to case {secret.reference}" in page.content.decode()
+
+
+def test_mailbox_ingestion_has_no_person_so_it_attaches_to_a_sensitive_case(office, staff, jane, tmp_path):
+    secret = CaseFactory(office=office, constituents=[jane], is_sensitive=True, assignee=staff.user)
+    box = mailbox.Maildir(tmp_path / "mail", create=True)
+    box.add(eml(subject=f"Re: [{secret.reference}] update"))
+
+    call_command("ingest_maildir", str(tmp_path / "mail"), office="MKS")
+
+    assert InboundMessage.objects.get().case == secret and Contact.objects.get().case == secret
+
+
+# --- The same message, whatever way it arrives, is kept once ---------------------------------
+
+
+def _crlf(raw: bytes) -> bytes:
+    return message_from_bytes(raw, policy=policy.default).as_bytes(policy=policy.SMTP)
+
+
+@pytest.mark.parametrize("message_id", ["<CAF=3d+x1@mail.example.org>", ""])
+def test_the_same_email_uploaded_then_pasted_then_ingested_is_kept_once_and_says_so(
+    office, caseworker, client_for, jane, tmp_path, message_id
+):
+    def message(**kwargs) -> bytes:
+        return eml(message_id=message_id or None, **kwargs)
+
+    uploaded = _crlf(message())  # saved from Outlook: CRLF
+    client = client_for(caseworker)
+    _upload(client, uploaded)
+    kept = InboundMessage.objects.get()
+
+    pasted = client.post(reverse("casework:inbound-upload"), {"text": message().decode()}, follow=True)
+    box = mailbox.Maildir(tmp_path / "mail", create=True)
+    box.add(message(cte="base64"))  # re-encoded on the way to the mailbox
+    call_command("ingest_maildir", str(tmp_path / "mail"), office="MKS")
+
+    assert InboundMessage.objects.count() == 1
+    assert pasted.redirect_chain[-1][0] == kept.get_absolute_url()
+    html = pasted.content.decode()
+    assert "was already received on" in html and "(uploaded .eml file)" in html
+    assert "so it was not added again: here is that copy" in html
+
+
+def test_different_emails_without_a_message_id_are_all_kept(office):
+    for body in ("First problem.\n", "Second problem.\n"):
+        inbound_receive(office=office, raw=eml(body=body, message_id=None), source=InboundMessage.Source.UPLOAD)
+
+    assert InboundMessage.objects.count() == 2
+
+
+def test_the_same_message_id_in_two_offices_is_kept_by_each(office, other_office):
+    for receiving in (office, other_office):
+        inbound_receive(office=receiving, raw=eml(), source=InboundMessage.Source.UPLOAD)
+
+    assert InboundMessage.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_arrivals_of_one_email_at_the_same_moment_keep_one(office):
+    """A paste lands while an ingest run still holds the same message uncommitted: the unique
+    constraint makes the paste wait, then find the ingested copy."""
+    need(connection.vendor == "postgresql", "needs PostgreSQL for real concurrent transactions")
+    inserted, done = threading.Event(), threading.Event()
+    results, errors = {}, []
+
+    def ingest():
+        try:
+            with transaction.atomic():
+                results["ingest"] = inbound_receive(
+                    office=office, raw=_crlf(eml()), source=InboundMessage.Source.MAILDIR
+                )
+                inserted.set()
+                done.wait(timeout=2)  # the paste is blocked on our row meanwhile
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+        finally:
+            inserted.set()
+            connection.close()
+
+    def paste():
+        try:
+            inserted.wait(timeout=10)
+            results["paste"] = inbound_receive(office=office, raw=eml(), source=InboundMessage.Source.PASTE)
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=ingest), threading.Thread(target=paste)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert InboundMessage.objects.count() == 1
+    assert results["ingest"].created and not results["paste"].created
+    assert results["paste"].message.pk == results["ingest"].message.pk

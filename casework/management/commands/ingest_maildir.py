@@ -2,10 +2,12 @@
 
     manage.py ingest_maildir /var/mail/mks --office MKS
 
-Each message is matched (sender address, case reference in the subject) exactly as an
-uploaded one. A message already received is recognised by its content and skipped, so the
-command can run every few minutes from cron; ingested messages are marked seen (moved from
-new/ to cur/) unless --keep is given. A file that is not an e-mail is reported and left alone.
+Each message is matched (a reply to one of our letters, sender address, case reference in the
+subject) exactly as an uploaded one, with no person adding it. A message already received
+(uploaded, pasted or ingested before, however encoded) is recognised by its Message-ID, or
+its content when it has none, and skipped, so the command can run every few minutes from
+cron; ingested messages are marked seen (moved from new/ to cur/) unless --keep is given.
+A file that is not an e-mail is reported and left alone.
 """
 
 from __future__ import annotations
