@@ -285,10 +285,11 @@ def _constituent_with_a_duplicate(office):
     return [{"pk": merged.pk}]
 
 
-@sweep_builder("casework:campaign-detail")
+@sweep_builder("casework:campaign-detail", "campaign-briefing", "campaign-briefing-pdf")
 def _campaign_with_everything(office):
-    """A campaign with a case, a key fact and a meeting with an open action: its page draws
-    the forms to add each, mark the action done and take the case off."""
+    """A campaign with a case, a key fact and a meeting with open actions (one with an owner,
+    one without, as the form allows): its page draws the forms to add each, mark an action
+    done and take the case off, and its briefing lists the actions."""
     from casework.campaigns import campaign_case_link
     from casework.models import FollowUpAction, KeyFact, Meeting
     from mpoffice.models import Role
@@ -309,5 +310,8 @@ def _campaign_with_everything(office):
         office=office, campaign=campaign, held_on="2021-06-10", place="Oldbrook", attendees="PCC"
     )
     owner = MembershipFactory(office=office, role=Role.CASEWORKER).user
-    FollowUpAction.objects.create(office=office, meeting=meeting, description="Call", due_on="2021-07-01", owner=owner)
+    for description, action_owner in (("Call the PCC", owner), ("Send the figures", None)):
+        FollowUpAction.objects.create(
+            office=office, meeting=meeting, description=description, due_on="2021-07-01", owner=action_owner
+        )
     return [{"pk": campaign.pk}]
