@@ -85,9 +85,12 @@ class Sweep:
                     "It has no action, so it posts to the page that drew it. If another view saves it, set "
                     "its target: helper.form_action in the form's crispy helper (or action= on the <form>)."
                 )
-            path = urlsplit(target).path
+            parts = urlsplit(target)
+            path = parts.path
             try:
                 resolve(path)
+                if parts.netloc not in ("", "testserver"):
+                    raise Resolver404
             except Resolver404:
                 self.problems.append(f"{where} posts to {target}, which is no page of Postbag. {fix}")
                 continue
