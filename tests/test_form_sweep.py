@@ -41,11 +41,12 @@ WITH_ARGS = [name for name in URL_NAMES if ALL[name].pattern.regex.groups]
 
 
 def _url_name(path: str) -> str:
-    match = resolve(path)
-    return match.view_name
+    return resolve(path).view_name
 
 
 class Sweep:
+    """One member's sweep: ``visit`` each URL, then read ``problems``."""
+
     def __init__(self, membership):
         self.problems: list[str] = []
         self.forms_seen = 0
