@@ -11,6 +11,7 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 
 from casework.models import Case, Constituent, Contact, Topic
 from casework.phones import phone_normalise
@@ -22,9 +23,13 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-def _helper(submit_label: str, *layout) -> FormHelper:
+def _helper(submit_label: str, *layout, action: str = "") -> FormHelper:
+    """``action``: the URL the form posts to, for a form drawn on another view's page (the
+    case page's forms); left empty, the browser posts the form to the page it is on."""
     helper = FormHelper()
     helper.layout = Layout(*layout, Submit("submit", submit_label))
+    if action:
+        helper.form_action = action
     return helper
 
 
@@ -248,9 +253,15 @@ class CaseStatusForm(forms.Form):
     )
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, case: Case, **kwargs):
+        kwargs.setdefault("initial", {"status": case.status, "outcome": case.outcome})
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Change status", Row(Column("status"), Column("outcome")), "comment")
+        self.helper = _helper(
+            "Change status",
+            Row(Column("status"), Column("outcome")),
+            "comment",
+            action=reverse("casework:case-status", args=[case.pk]),
+        )
 
     def clean(self):
         data = super().clean()
@@ -262,19 +273,20 @@ class CaseStatusForm(forms.Form):
 class CaseAssignForm(forms.Form):
     assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
 
-    def __init__(self, *args, members, **kwargs):
+    def __init__(self, *args, case: Case, members, **kwargs):
+        kwargs.setdefault("initial", {"assignee": case.assignee_id})
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = members
         self.fields["assignee"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
-        self.helper = _helper("Assign", "assignee")
+        self.helper = _helper("Assign", "assignee", action=reverse("casework:case-assign", args=[case.pk]))
 
 
 class NoteForm(forms.Form):
     text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Add note", "text")
+        self.helper = _helper("Add note", "text", action=reverse("casework:note-create", args=[case.pk]))
 
 
 class MultipleFileInput(forms.ClearableFileInput):

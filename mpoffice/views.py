@@ -28,6 +28,7 @@ HOME_TEMPLATES = {
 
 
 @office_required()
+@require_GET
 def home(request):
     if request.membership.role == Role.MP:
         return _dashboard(request)  # the MP's home page is the dashboard
@@ -36,6 +37,7 @@ def home(request):
 
 
 @office_required(Role.STAFF, Role.MP)
+@require_GET
 def dashboard(request):
     return _dashboard(request)
 
@@ -73,11 +75,13 @@ def _briefing_context(request, pk: int) -> dict:
 
 
 @office_required()
+@require_GET
 def campaign_briefing_view(request, pk: int):
     return render(request, "mpoffice/briefing.html", _briefing_context(request, pk))
 
 
 @office_required()
+@require_GET
 def campaign_briefing_pdf(request, pk: int):
     context = _briefing_context(request, pk)
     html = render_to_string("mpoffice/briefing_pdf.html", {**context, "for_pdf": True}, request=request)
@@ -89,6 +93,7 @@ def campaign_briefing_pdf(request, pk: int):
 
 
 @login_required
+@require_GET
 def no_office(request):
     if request.membership:
         return redirect("home")
@@ -116,6 +121,7 @@ def healthz(request):
 
 
 @office_required(Role.STAFF, Role.MP)
+@require_GET
 def system_status(request):
     return render(
         request,

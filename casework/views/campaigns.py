@@ -5,7 +5,7 @@ from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from casework.campaigns import (
     action_add,
@@ -33,6 +33,7 @@ def _campaign(request, pk: int):
 
 
 @office_required()
+@require_GET
 def campaign_list(request):
     campaigns = campaigns_for(membership=request.membership).annotate(case_count=Count("campaign_cases"))
     page = Paginator(campaigns.order_by("status", "name"), 25).get_page(request.GET.get("page"))
@@ -64,6 +65,7 @@ def campaign_edit(request, pk: int):
 
 
 @office_required()
+@require_GET
 def campaign_detail(request, pk: int):
     return _render_detail(request, _campaign(request, pk))
 

@@ -78,33 +78,42 @@ def _selected(form, initial):
 
 
 @office_required()
+@require_GET
 def case_detail(request, pk):
     case = get_case(request, pk)
     if case.is_sensitive:
         audit.record_view(case)  # who opened a sensitive case is part of its audit trail
+    return _case_page(request, case)
+
+
+def _case_page(request, case, **bound_forms):
+    """The case page, drawn in this one place: ``case_detail`` shows it with fresh forms, and
+    the status, assignment and note views show it again with their bound form (e.g.
+    ``status_form=form``) when the input was wrong, so that the errors stand beside the
+    fields and nothing typed is lost."""
     page = timeline_page(case=case, page_number=request.GET.get("page"))
-    entries = [(entry, kind_for(entry.kind)) for entry in page]
-    constituents = list(case.constituents.select_related("ward").order_by("pk"))
     can_write = request.membership.has_role(*WRITERS)
+    forms = {}
+    if can_write:
+        forms = {
+            "status_form": CaseStatusForm(case=case),
+            "assign_form": CaseAssignForm(case=case, members=office_users(case.office)),
+            "note_form": NoteForm(case=case),
+        } | bound_forms
     return render(
         request,
         "casework/case_detail.html",
         {
             "title": f"{case.reference}: {case.summary}",
             "case": case,
-            "constituents": constituents,
+            "constituents": list(case.constituents.select_related("ward").order_by("pk")),
             "tags": list(case.tags.all()),
             "page": page,
-            "entries": entries,
+            "page_path": case.get_absolute_url(),
+            "entries": [(entry, kind_for(entry.kind)) for entry in page],
             "can_write": can_write,
             "can_read_audit": request.membership.has_role(Role.STAFF, Role.MP),
-            "status_form": CaseStatusForm(initial={"status": case.status, "outcome": case.outcome})
-            if can_write
-            else None,
-            "assign_form": CaseAssignForm(initial={"assignee": case.assignee_id}, members=office_users(case.office))
-            if can_write
-            else None,
-            "note_form": NoteForm() if can_write else None,
+            **forms,
         },
     )
 
@@ -137,18 +146,17 @@ def case_edit(request, pk):
 def case_status(request, pk):
     case = get_case(request, pk)
     require_role(request, *WRITERS)
-    form = CaseStatusForm(request.POST)
-    if form.is_valid():
-        services.case_set_status(
-            case=case,
-            by=request.user,
-            status=form.cleaned_data["status"],
-            outcome=form.cleaned_data["outcome"],
-            comment=form.cleaned_data["comment"],
-        )
-        messages.success(request, f"{case.reference} is now {case.get_status_display().lower()}.")
-    else:
-        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+    form = CaseStatusForm(request.POST, case=case)
+    if not form.is_valid():
+        return _case_page(request, case, status_form=form)
+    services.case_set_status(
+        case=case,
+        by=request.user,
+        status=form.cleaned_data["status"],
+        outcome=form.cleaned_data["outcome"],
+        comment=form.cleaned_data["comment"],
+    )
+    messages.success(request, f"{case.reference} is now {case.get_status_display().lower()}.")
     return redirect(case)
 
 
@@ -157,12 +165,11 @@ def case_status(request, pk):
 def case_assign(request, pk):
     case = get_case(request, pk)
     require_role(request, *WRITERS)
-    form = CaseAssignForm(request.POST, members=office_users(case.office))
-    if form.is_valid():
-        services.case_assign(case=case, by=request.user, assignee=form.cleaned_data["assignee"])
-        messages.success(request, "Assignment saved.")
-    else:
-        messages.error(request, "Choose someone who works in this office.")
+    form = CaseAssignForm(request.POST, case=case, members=office_users(case.office))
+    if not form.is_valid():
+        return _case_page(request, case, assign_form=form)
+    services.case_assign(case=case, by=request.user, assignee=form.cleaned_data["assignee"])
+    messages.success(request, "Assignment saved.")
     return redirect(case)
 
 
@@ -171,10 +178,9 @@ def case_assign(request, pk):
 def note_create(request, pk):
     case = get_case(request, pk)
     require_role(request, *WRITERS)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        services.note_add(case=case, by=request.user, text=form.cleaned_data["text"])
-        messages.success(request, "Note added.")
-    else:
-        messages.error(request, "Write the note before adding it.")
+    form = NoteForm(request.POST, case=case)
+    if not form.is_valid():
+        return _case_page(request, case, note_form=form)
+    services.note_add(case=case, by=request.user, text=form.cleaned_data["text"])
+    messages.success(request, "Note added.")
     return redirect(case)

@@ -82,6 +82,7 @@ def constituent_list(request):
 
 
 @office_required()
+@require_GET
 def constituent_detail(request, pk):
     constituent = get_constituent(request, pk)
     if constituent.is_vulnerable or constituent.has_special_category_data:

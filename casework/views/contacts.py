@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from casework import audit, services
 from casework.forms import ContactForm
@@ -74,6 +74,7 @@ def contact_create_for_case(request, pk):
 
 
 @office_required()
+@require_GET
 def attachment_download(request, pk):
     """Attachments leave only through here: fetched through the member's scope and always sent
     as a download with the type found from the content, so a browser never renders them."""

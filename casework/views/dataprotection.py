@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from casework import audit, dataprotection
 from casework.dataprotection_forms import ErasureForm, RetentionDecisionForm, RetentionPeriodForm
@@ -24,6 +24,7 @@ TRAIL_PAGE_SIZE = 50
 
 
 @office_required(Role.STAFF, Role.MP)
+@require_GET
 def audit_trail(request, kind: str, pk: int):
     trail = audit.trail_kind(kind)
     if trail is None:
@@ -62,6 +63,7 @@ def subject_access(request, pk: int):
 
 @never_cache
 @office_required(*STAFF_ONLY)
+@require_GET
 def subject_access_detail(request, pk: int):
     export = get_object_or_404(_exports_for(request), pk=pk)
     template = "casework/dataprotection/_export_status.html" if request.htmx else "casework/dataprotection/export.html"
@@ -69,6 +71,7 @@ def subject_access_detail(request, pk: int):
 
 
 @office_required(*STAFF_ONLY)
+@require_GET
 def subject_access_download(request, pk: int):
     export = get_object_or_404(_exports_for(request).filter(status=SubjectAccessExport.Status.READY), pk=pk)
     try:
@@ -117,6 +120,7 @@ def _pending_reviews(request):
 
 
 @office_required(*STAFF_ONLY)
+@require_GET
 def data_protection(request):
     return _data_protection_page(request)
 

@@ -75,6 +75,7 @@ def import_template(request):
 
 
 @office_required()
+@require_GET
 def import_detail(request, pk: int):
     batch = _get_batch(request, pk)
     errors = Paginator(batch.errors, 100).get_page(request.GET.get("page"))
@@ -91,6 +92,7 @@ def import_detail(request, pk: int):
 
 
 @office_required()
+@require_GET
 def import_progress(request, pk: int):
     """The progress fragment htmx polls; a finished import reloads the whole page."""
     batch = _get_batch(request, pk)

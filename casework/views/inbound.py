@@ -150,12 +150,14 @@ def _detail_context(request, message, *, attach_form=None, open_form=None) -> di
 
 
 @office_required()
+@require_GET
 def inbound_detail(request, pk: int):
     message = _get_message(request, pk)
     return render(request, "casework/inbound/detail.html", _detail_context(request, message))
 
 
 @office_required()
+@require_GET
 def inbound_original(request, pk: int):
     message = _get_message(request, pk)
     response = FileResponse(message.raw.open("rb"), as_attachment=True, filename=f"message-{message.pk}.eml")

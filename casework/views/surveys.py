@@ -3,7 +3,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from casework.models.surveys import Option, Survey, SurveyUpload
 from casework.survey_forms import ColumnMappingForm, FindingForm, SurveyForm, SurveyUploadForm
@@ -27,6 +27,7 @@ def _survey(request, pk: int) -> Survey:
 
 
 @office_required()
+@require_GET
 def survey_list(request):
     page = Paginator(surveys_for(membership=request.membership).order_by("-created_at"), 25).get_page(
         request.GET.get("page")
@@ -46,6 +47,7 @@ def survey_create(request):
 
 
 @office_required()
+@require_GET
 def survey_detail(request, pk: int):
     survey = _survey(request, pk)
     results = survey_results(survey=survey)

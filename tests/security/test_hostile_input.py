@@ -187,7 +187,11 @@ FORMS = {
             CampaignFactory(office=o)
         ),
     ),
-    "retention-period": (Role.STAFF, lambda o: (reverse("casework:data-protection"),) * 2),
+    # The form sits on the data-protection page and posts to its own view.
+    "retention-period": (
+        Role.STAFF,
+        lambda o: (reverse("casework:data-protection"), reverse("casework:retention-period")),
+    ),
     "two-factor": (Role.STAFF, lambda o: (reverse("two-factor-setup"), reverse("two-factor-setup"))),
 }
 
