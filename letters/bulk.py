@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -32,7 +31,7 @@ from functools import partial
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
@@ -52,6 +51,7 @@ from letters.models import (
 from letters.pdf import letter_document, letter_html, recipient_details, uk_date
 from letters.services import LetterError, letter_create, reply_address
 from mpoffice.models import Office
+from mpoffice.outbox import Claims, emails_send, message_id
 
 logger = logging.getLogger(__name__)
 
@@ -455,7 +455,6 @@ def bulk_letter_email(letter: Letter) -> EmailMessage:
     )
     body = "\n\n".join([f"{document.salutation},", *paragraphs, "Yours sincerely,", signers])
     body += f"\n\nOur reference: {letter.reference}. To reply, reply to this e-mail."
-    domain = settings.LETTER_REPLY_DOMAIN
     return EmailMessage(
         subject=f"{document.subject} [{letter.reference}]",
         body=body,
@@ -463,57 +462,44 @@ def bulk_letter_email(letter: Letter) -> EmailMessage:
         to=[letter.sent_to],
         reply_to=[reply_address(letter)],
         # Stable per letter: a copy sent twice after a crash is recognisable as the same message.
-        headers={"Message-ID": f"<letter-{letter.reference}@{domain}>"},
+        headers={"Message-ID": message_id(f"letter-{letter.reference}")},
     )
+
+
+# The run's e-mails wait on their items; claimed and sent through the one outbox helper.
+BULK_OUTBOX = Claims(
+    model=BulkItem,
+    waiting=Q(email_state__in=[BulkItem.EmailState.PENDING, BulkItem.EmailState.CLAIMED]),
+    timeout_seconds=lambda: settings.EMAIL_CLAIM_TIMEOUT_SECONDS,
+    claim_field="email_claim",
+    claimed_at_field="email_claimed_at",
+    on_claim={"email_state": BulkItem.EmailState.CLAIMED},
+    on_release={"email_state": BulkItem.EmailState.PENDING},
+)
+
+
+def _letter_emailed(item: BulkItem, now: datetime) -> None:
+    Letter.objects.filter(pk=item.letter_id, emailed_at=None).update(emailed_at=now)
 
 
 def bulk_emails_send(*, run: BulkRun, limit: int = 100) -> int:
-    """Send the run's waiting e-mails. Claimed like the notification outbox (at least once)."""
-    sent = 0
-    while True:
-        token, items = _claim_emails(run=run, limit=limit)
-        if not items:
-            return sent
-        done: list[int] = []
-        try:
-            with get_connection() as mail:
-                for item in items:
-                    mail.send_messages([bulk_letter_email(item.letter)])
-                    now = timezone.now()
-                    BulkItem.objects.filter(pk=item.pk, email_claim=token).update(email_state=BulkItem.EmailState.SENT)
-                    Letter.objects.filter(pk=item.letter_id, emailed_at=None).update(emailed_at=now)
-                    done.append(item.pk)
-                    sent += 1
-        except Exception:
-            BulkItem.objects.filter(pk__in=[i.pk for i in items if i.pk not in done], email_claim=token).update(
-                email_state=BulkItem.EmailState.PENDING, email_claim="", email_claimed_at=None
-            )
-            raise
-
-
-def _claim_emails(*, run: BulkRun, limit: int) -> tuple[str, list[BulkItem]]:
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.NOTIFICATION_CLAIM_TIMEOUT_SECONDS)
-    claimable = Q(email_state=BulkItem.EmailState.PENDING) | Q(
-        email_state=BulkItem.EmailState.CLAIMED, email_claimed_at__lt=stale
-    )
-    token = uuid.uuid4().hex
-    with transaction.atomic():
-        candidates = BulkItem.objects.filter(claimable, run=run).order_by("pk")
-        if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True)
-        ids = list(candidates.values_list("pk", flat=True)[:limit])
-        if not ids:
-            return token, []
-        BulkItem.objects.filter(claimable, pk__in=ids).update(
-            email_state=BulkItem.EmailState.CLAIMED, email_claim=token, email_claimed_at=now
-        )
-    items = list(
-        BulkItem.objects.filter(email_claim=token, email_state=BulkItem.EmailState.CLAIMED)
+    """Send the run's waiting e-mails (at least once: see ``mpoffice.outbox``)."""
+    items = (
+        BulkItem.objects.filter(run=run)
         .select_related("letter__office", "letter__recipient_constituent")
         .prefetch_related("letter__signatories", "letter__letter_cases__case__constituents")
     )
-    return token, items
+    sent = 0
+    while batch := emails_send(
+        BULK_OUTBOX,
+        queryset=items,
+        limit=limit,
+        compose=lambda item: bulk_letter_email(item.letter),
+        sent=lambda now: {"email_state": BulkItem.EmailState.SENT},
+        after_sent=_letter_emailed,
+    ):
+        sent += batch
+    return sent
 
 
 # --- preview ---------------------------------------------------------------------------------

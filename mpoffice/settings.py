@@ -10,7 +10,7 @@ from pathlib import Path
 
 from celery.schedules import crontab
 
-from mpoffice.config import Config
+from mpoffice.config import Config, ConfigError
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -18,6 +18,15 @@ VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)  # the SQLite file, uploads and the no-server broker live here
 
 config = Config(BASE_DIR / ".env")
+
+
+def _seconds(name: str, *, default: int) -> int:
+    """A duration in whole seconds, at least 1 (a zero timeout would re-deliver or re-claim at once)."""
+    value = config.int(name, default=default)
+    if value < 1:
+        raise ConfigError(name, f"must be a whole number of seconds, at least 1, not {value}.")
+    return value
+
 
 DJANGO_ENV = config.choice("DJANGO_ENV", ("development", "production"), default="development")
 PRODUCTION = DJANGO_ENV == "production"
@@ -275,9 +284,12 @@ if not REDIS_URL:
         "store_processed": False,
     }
 else:
-    # Longer than any countdown or ETA the project uses, so Redis never re-delivers a task
-    # that is merely waiting for its time.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+    # How long Redis waits for a worker to acknowledge a message before delivering it again
+    # (the worker died with it). Longer than any countdown or ETA the project uses, so Redis
+    # never re-delivers a task that is merely waiting for its time; tests shorten it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _seconds("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=2 * 60 * 60)
+    }
 # One Redis can serve several deployments (or test runs) when each uses its own queue.
 CELERY_TASK_DEFAULT_QUEUE = config.str("CELERY_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
@@ -323,8 +335,13 @@ CELERY_BEAT_SCHEDULE = {
 # Where people reach Postbag: links in e-mails start with it.
 SITE_URL = config.str("SITE_URL", default="http://127.0.0.1:8000")
 APPROVAL_REMINDER_WORKING_DAYS = config.int("APPROVAL_REMINDER_WORKING_DAYS", default=3)
-# A notification e-mail claimed this long ago by a worker that never finished is sent again.
-NOTIFICATION_CLAIM_TIMEOUT_SECONDS = config.int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=600)
+# An e-mail (notification, letter, bulk letter) claimed this long ago by a worker that never
+# finished is sent again (mpoffice.outbox).
+EMAIL_CLAIM_TIMEOUT_SECONDS = _seconds("EMAIL_CLAIM_TIMEOUT_SECONDS", default=600)
+# A job (CSV import check or save, subject-access export) queued or claimed this long ago and
+# still unfinished is queued again by its recovery sweep: longer than any job's hard time limit
+# (21 minutes), so that a live worker is not overtaken.
+JOB_CLAIM_TIMEOUT_SECONDS = _seconds("JOB_CLAIM_TIMEOUT_SECONDS", default=30 * 60)
 # Bulk replies: letters per chunk task, and how long a run may make no progress before the
 # resume sweep queues it again (a worker died in the middle of a chunk).
 BULK_CHUNK_SIZE = config.int("BULK_CHUNK_SIZE", default=25)

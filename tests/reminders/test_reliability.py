@@ -55,7 +55,7 @@ def worker_env(tmp_path):
         "BULK_CHUNK_SIZE": "8",
         "BULK_STALL_SECONDS": "1",
         # An e-mail claimed by a killed worker is sent again after this long (10 minutes in production).
-        "NOTIFICATION_CLAIM_TIMEOUT_SECONDS": "2",
+        "EMAIL_CLAIM_TIMEOUT_SECONDS": "2",
         "LOG_LEVEL": "INFO",
     }
 
