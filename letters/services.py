@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from casework.models import Campaign, Case, Constituent, Contact
@@ -35,6 +35,7 @@ from letters.models import (
 from letters.pdf import letter_pdf, recipient_details
 from letters.workdays import add_working_days
 from mpoffice.models import Membership, Office, Role
+from mpoffice.outbox import Claims, emails_send, message_id
 
 
 class LetterError(Exception):
@@ -378,7 +379,8 @@ def letter_send(*, letter: Letter, by, channel: str, sent_on: date | None = None
     """Send an approved letter: freeze its PDF, work out the reply due date, log it on each case.
 
     The PDF stored here is the one that was sent; it is never rendered again for this letter.
-    An e-mail leaves after the transaction commits (``letters.tasks.letter_email``).
+    An e-mail waits in the outbox (``LETTER_OUTBOX``) and leaves after the transaction commits
+    (``letters.tasks.letter_email``), or with the next sweep if that message is lost.
     """
     _lock(letter)
     if not letter.can_transition(Status.SENT):
@@ -408,6 +410,7 @@ def letter_send(*, letter: Letter, by, channel: str, sent_on: date | None = None
         reply_due_on=reply_due_on,
         pdf=letter.pdf.name,
         pdf_sha256=hashlib.sha256(pdf_bytes).hexdigest(),
+        email_state=Letter.EmailState.PENDING if channel == Letter.Channel.EMAIL else Letter.EmailState.NONE,
     )
     letter.refresh_from_db()
     to_whom = ", ".join(part for part in (snapshot["name"], snapshot["post"]) if part) or "the recipient"
@@ -457,6 +460,8 @@ def letter_email_message(letter: Letter):
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[letter.sent_to],
         reply_to=[reply_address(letter)],
+        # Stable per letter: a copy sent twice after a crash is recognisable as the same message.
+        headers={"Message-ID": message_id(f"letter-{letter.reference}")},
     )
     with letter.pdf.open("rb") as pdf:
         message.attach(f"{letter.reference}.pdf", pdf.read(), "application/pdf")
@@ -467,23 +472,34 @@ def letter_email_message(letter: Letter):
     return message
 
 
-def letter_email_send(*, letter_id: int) -> bool:
-    """Send the e-mail of a sent letter once: the claim on ``emailed_at`` stops a second send."""
-    claimed = Letter.objects.filter(
-        pk=letter_id,
-        status__in=[Status.SENT, Status.REPLY_RECEIVED, Status.CLOSED],
-        sent_channel=Letter.Channel.EMAIL,
-        emailed_at=None,
-    ).update(emailed_at=timezone.now())
-    if not claimed:
-        return False
-    letter = Letter.objects.select_related("encloses_reply").get(pk=letter_id)
-    try:
-        letter_email_message(letter).send()
-    except Exception:
-        Letter.objects.filter(pk=letter_id).update(emailed_at=None)  # let the retry claim it again
-        raise
-    return True
+# Letters sent by e-mail wait here until the mail server accepts them; the nudge after sending
+# and the periodic sweep both send from it (at least once: see mpoffice.outbox).
+LETTER_OUTBOX = Claims(
+    model=Letter,
+    waiting=Q(email_state__in=[Letter.EmailState.PENDING, Letter.EmailState.CLAIMED]),
+    timeout_seconds=lambda: settings.EMAIL_CLAIM_TIMEOUT_SECONDS,
+    claim_field="email_claim",
+    claimed_at_field="email_claimed_at",
+    on_claim={"email_state": Letter.EmailState.CLAIMED},
+    on_release={"email_state": Letter.EmailState.PENDING},
+)
+
+
+def letter_emails_send(*, letter_id: int | None = None, limit: int = 20) -> int:
+    """Send waiting letter e-mails (this letter's only, with ``letter_id``); how many left.
+
+    Marked e-mailed only after the mail server accepted the message; a mail-server error puts
+    the letter back and is raised, so that the task retries with back-off."""
+    letters = Letter.objects.select_related("encloses_reply").prefetch_related("signatories")
+    if letter_id is not None:
+        letters = letters.filter(pk=letter_id)
+    return emails_send(
+        LETTER_OUTBOX,
+        queryset=letters,
+        limit=limit,
+        compose=letter_email_message,
+        sent=lambda now: {"email_state": Letter.EmailState.SENT, "emailed_at": now},
+    )
 
 
 @transaction.atomic

@@ -330,6 +330,10 @@ CELERY_BEAT_SCHEDULE = {
     # Monday 08:00 in CELERY_TIMEZONE (Europe/London): 08:00 BST in summer, 08:00 GMT in winter.
     "weekly-summary": {"task": "mpoffice.tasks.weekly_summary", "schedule": crontab(day_of_week=1, hour=8, minute=0)},
     "bulk-resume": {"task": "letters.tasks.bulk_resume_stalled", "schedule": 60.0, "options": {"expires": 55}},
+    # Recovery sweeps: every state that waits on a message is found again from the database.
+    "letter-emails": {"task": "letters.tasks.letter_emails_sweep", "schedule": 60.0, "options": {"expires": 55}},
+    "casework-jobs-recover": {"task": "casework.tasks.jobs_recover", "schedule": 60.0, "options": {"expires": 55}},
+    "subject-access-expire": {"task": "casework.tasks.subject_access_expire", "schedule": crontab(hour=3, minute=30)},
 }
 # Reminders and notifications.
 # Where people reach Postbag: links in e-mails start with it.
