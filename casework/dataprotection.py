@@ -55,7 +55,7 @@ from casework.models import (
 )
 from casework.services import CONSTITUENT_FIELDS
 from mpoffice.models import Office
-from mpoffice.outbox import Claims
+from mpoffice.outbox import Claim, Claims
 
 log = logging.getLogger(__name__)
 
@@ -474,8 +474,8 @@ def subject_access_expire(*, now: datetime | None = None) -> int:
     return expired
 
 
-def _progress(export: SubjectAccessExport, percent: int, stage: str) -> None:
-    SubjectAccessExport.objects.filter(pk=export.pk).update(progress=percent, stage=stage[:100])
+def _progress(claim: Claim, percent: int, stage: str) -> None:
+    claim.touch(progress=percent, stage=stage[:100])  # and the claim stays this live worker's
 
 
 def _row(obj: Model, fields: Iterable[str]) -> dict:
@@ -609,7 +609,7 @@ def subject_access_build(*, export: SubjectAccessExport) -> SubjectAccessExport:
     export.refresh_from_db()
     constituent = export.constituent
     sections = subject_access_sections(constituent=constituent)
-    _progress(export, 30, "Collecting the audit trail")
+    _progress(claim, 30, "Collecting the audit trail")
     sections.append(_audit_section(sections))
     files = [item for section in sections for item in section.files]
     missing = []
@@ -622,7 +622,7 @@ def subject_access_build(*, export: SubjectAccessExport) -> SubjectAccessExport:
                             target.write(chunk)
                 except FileNotFoundError:
                     missing.append(name)
-                _progress(export, 30 + int(60 * number / max(len(files), 1)), f"Adding file {number} of {len(files)}")
+                _progress(claim, 30 + int(60 * number / max(len(files), 1)), f"Adding file {number} of {len(files)}")
             generated = timezone.now()
             context = {
                 "constituent": constituent,

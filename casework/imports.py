@@ -493,9 +493,9 @@ def _displayable(fields: dict) -> dict:
     return {name: value for name, value in fields.items() if not name.endswith("_id")}
 
 
-def _progress_autocommit(batch_id: int) -> Callable[[int], None]:
+def _progress_autocommit(claim: Claim) -> Callable[[int], None]:
     def report(done: int) -> None:
-        ImportBatch.objects.filter(pk=batch_id).update(processed_rows=done)
+        claim.touch(processed_rows=done)  # and the claim stays this live worker's
 
     return report
 
@@ -505,7 +505,7 @@ def import_validate(*, batch: ImportBatch) -> ImportBatch:
     claim = _claim(batch, ImportBatch.Status.VALIDATING)
     if claim is None:
         return batch
-    outcome = _walk(batch, on_new=None, progress=_progress_autocommit(batch.pk))
+    outcome = _walk(batch, on_new=None, progress=_progress_autocommit(claim))
     ok = not outcome.fatal and not outcome.error_count
     claim.finish(
         status=ImportBatch.Status.PREVIEW if ok else ImportBatch.Status.INVALID,
@@ -549,20 +549,23 @@ class _SideProgress:
 
     Rows inside that transaction are invisible to the page until it commits, so on PostgreSQL
     progress goes through a second connection in autocommit mode. SQLite allows one writer at
-    a time, so there the page shows an indeterminate bar until the commit finishes.
+    a time, so there the page shows an indeterminate bar until the commit finishes (and the
+    claim is not kept fresh: ``JOB_CLAIM_TIMEOUT_SECONDS`` must exceed the longest commit).
     """
 
-    def __init__(self, batch_id: int):
-        self.batch_id = batch_id
+    def __init__(self, claim: Claim):
+        self.claim = claim
         self.side = connections.create_connection("default") if connection.vendor == "postgresql" else None
 
     def __call__(self, done: int) -> None:
         if self.side is None:
             return
+        # Claim.touch's UPDATE, through the side connection: progress, and the claim kept fresh.
         with self.side.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {ImportBatch._meta.db_table} SET processed_rows = %s WHERE id = %s",  # noqa: S608
-                [done, self.batch_id],
+                f"UPDATE {ImportBatch._meta.db_table} SET processed_rows = %s, claimed_at = %s "  # noqa: S608
+                "WHERE id = %s AND claim = %s",
+                [done, timezone.now(), self.claim.ids[0], self.claim.token],
             )
 
     def close(self) -> None:
@@ -578,7 +581,7 @@ def import_run_commit(*, batch: ImportBatch) -> ImportBatch:
     claim = _claim(batch, ImportBatch.Status.COMMITTING)
     if claim is None:
         return batch
-    progress = _SideProgress(batch.pk)
+    progress = _SideProgress(claim)
     writer = {ImportBatch.Kind.CONSTITUENTS: _ConstituentWriter, ImportBatch.Kind.CASES: _CaseWriter}[batch.kind](batch)
     try:
         with transaction.atomic():

@@ -8,7 +8,8 @@ Two kinds of rows wait for a worker:
   an e-mail until the next minute;
 - **jobs** (a CSV import being checked or saved, a subject-access export being built), each
   queued as one message. Their sweep, ``Claims.requeue_stale``, queues again the jobs whose
-  message was lost or whose worker was killed.
+  message was lost or whose worker was killed. A job's worker keeps its claim fresh as it
+  reports progress (``Claim.touch``), so only a job that stopped moving is taken over.
 
 Each such model keeps two columns: a claim token and a time. Token ``""`` with a time means
 "queued at", with no worker yet; a token means "this worker took it at". A waiting row is
@@ -136,6 +137,11 @@ class Claim:
 
     def rows(self) -> QuerySet:
         return self._mine(None).order_by("pk")
+
+    def touch(self, **changes: Any) -> int:
+        """A live worker's heartbeat (with its progress, say): its claim stays fresh, so that a
+        job longer than the timeout is not taken over. 0 when it was taken over meanwhile."""
+        return self._mine(None).update(**{self.claims.claimed_at_field: timezone.now()}, **changes)
 
     def finish(self, ids: Iterable[int] | None = None, **changes: Any) -> int:
         """Write the outcome of rows this worker still holds (all of them by default): 0 when
