@@ -11,8 +11,8 @@ count is exactly what will be sent. Celery then works through the items in chunk
   pending, so no constituent ever gets two letters from a run;
 - after the commit, the chunk's postal letters go into one print-ready PDF batch (rendering
   holds no lock); postal letters a dead worker left unbatched are batched by a later chunk;
-- e-mails leave after the commit, from the items (an outbox, claimed like notifications:
-  at least once);
+- e-mails leave after the commit from the letters' outbox (``letters.emails``), as single
+  letters' do: at least once;
 - an item that fails (no usable address, a merge field the constituent has no value for,
   a rendering error) is marked failed with the reason; the run goes on.
 
@@ -31,27 +31,23 @@ from functools import partial
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from casework.models import Campaign, Case, CaseConstituent, Constituent, Contact
-from casework.services import timeline_record
+from casework.models import Campaign, Case, CaseConstituent, Constituent
 from letters import merge
+from letters.emails import letter_emails_send
 from letters.models import (
     BulkBatch,
     BulkItem,
     BulkRun,
     Letter,
     LetterTemplate,
-    LetterTransition,
-    Status,
 )
-from letters.pdf import letter_document, letter_html, recipient_details, uk_date
-from letters.services import LetterError, letter_create, reply_address
+from letters.pdf import constituent_recipient, letter_html, merge_values_for
+from letters.services import LetterError, letter_create, letter_record_sent
 from mpoffice.models import Office
-from mpoffice.outbox import Claims, emails_send, message_id
 
 logger = logging.getLogger(__name__)
 
@@ -187,8 +183,8 @@ def bulk_progress(*, run: BulkRun) -> Progress:
         done=Count("pk", filter=Q(status=BulkItem.Status.DONE)),
         failed=Count("pk", filter=Q(status=BulkItem.Status.FAILED)),
         left=Count("pk", filter=Q(status=BulkItem.Status.PENDING)),
-        emailed=Count("pk", filter=Q(email_state=BulkItem.EmailState.SENT)),
-        to_email=Count("pk", filter=~Q(email_state="")),
+        emailed=Count("pk", filter=Q(letter__email_state=Letter.EmailState.SENT)),
+        to_email=Count("pk", filter=Q(status=BulkItem.Status.DONE, channel=Letter.Channel.EMAIL)),
     )
     return Progress(total=run.total, batches=run.batches.count(), **counts)
 
@@ -197,20 +193,15 @@ def bulk_progress(*, run: BulkRun) -> Progress:
 
 
 def _merge_values(*, office: Office, constituent: Constituent, case: Case | None, day: date) -> dict[str, str]:
-    """The values a constituent's letter is merged with (as ``letters.pdf.merge_values`` gives
-    for a letter to a constituent; used before the letter exists, for the preview and checks)."""
-    return {
-        "constituent_name": constituent.display_name,
-        "constituent_address": "\n".join(constituent.address_lines),
-        "salutation": constituent.salutation,
-        "case_reference": case.reference if case else "",
-        "mp_name": office.mp_name,
-        "constituency": office.constituency,
-        "date": uk_date(day),
-        "recipient_name": constituent.display_name,
-        "recipient_post": "",
-        "letter_reference": "(given when sent)",
-    }
+    """The values a constituent's letter will be merged with, before the letter exists."""
+    return merge_values_for(
+        office=office,
+        constituent=constituent,
+        case=case,
+        recipient=constituent_recipient(constituent),
+        day=day,
+        letter_reference="(given when sent)",
+    )
 
 
 _FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -244,7 +235,8 @@ def _channel(constituent: Constituent) -> tuple[str, str]:
 
 
 def _letter_for(*, run: BulkRun, item: BulkItem, constituent: Constituent, case: Case | None, today: date) -> Letter:
-    """Create the letter for one item, recorded as sent, on its case. Inside the chunk's transaction."""
+    """Create the letter for one item and record it as sent, as a single letter is (on its case,
+    in the e-mail outbox). Inside the chunk's transaction; the run's start stood for approval."""
     template = run.template
     values = _merge_values(office=run.office, constituent=constituent, case=case, day=today)
     _check_fields(template, values)
@@ -264,54 +256,9 @@ def _letter_for(*, run: BulkRun, item: BulkItem, constituent: Constituent, case:
         campaign=run.campaign,
         template=template,
     )
-    snapshot = recipient_details(letter, today)
-    now = timezone.now()
-    Letter.objects.filter(pk=letter.pk).update(
-        status=Status.SENT,
-        version=F("version") + 1,
-        sent_on=today,
-        sent_channel=channel,
-        sent_by=by,
-        sent_to=destination,
-        recipient_snapshot=snapshot,
-        updated_at=now,
+    return letter_record_sent(
+        letter=letter, by=by, channel=channel, sent_on=today, destination=destination, bulk_run_id=run.pk
     )
-    LetterTransition.objects.create(
-        office=run.office,
-        letter=letter,
-        from_status=Status.DRAFT,
-        to_status=Status.SENT,
-        by=by,
-        at=now,
-        comment=(
-            f"Sent by {Letter.Channel(channel).label.lower()} in bulk reply #{run.pk} (template “{template.name}”)."
-        ),
-    )
-    # What the update wrote, without reading the row back.
-    letter.status, letter.version, letter.sent_on, letter.sent_channel = Status.SENT, letter.version + 1, today, channel
-    letter.sent_by, letter.sent_to, letter.recipient_snapshot, letter.updated_at = by, destination, snapshot, now
-    if case is not None:
-        Contact.objects.create(
-            office=run.office,
-            case=case,
-            constituent=constituent,
-            channel=Contact.Channel.EMAIL if channel == Letter.Channel.EMAIL else Contact.Channel.LETTER,
-            direction=Contact.Direction.OUTBOUND,
-            occurred_at=now,
-            staff=by,
-            summary=f"Letter {letter.reference} sent (bulk reply #{run.pk}): {letter.subject}"[:300],
-        )
-        timeline_record(
-            case=case,
-            kind="letter",
-            title=f"Letter {letter.reference} sent to {constituent.display_name} (bulk reply)",
-            actor=by,
-            body=letter.subject,
-            occurred_at=now,
-            source=letter,
-            data={"letter_id": letter.pk, "reference": letter.reference, "channel": channel, "bulk_run": run.pk},
-        )
-    return letter
 
 
 def _batch_pdf(*, run: BulkRun, item_ids: list[int]) -> BulkBatch | None:
@@ -413,14 +360,10 @@ def _chunk(*, run: BulkRun, size: int) -> list[int]:
                 item.reason += "Check the constituent's record and the template, then send them a letter on its own."
             else:
                 item.status, item.letter, item.channel = BulkItem.Status.DONE, letter, letter.sent_channel
-                if letter.sent_channel == Letter.Channel.EMAIL:
-                    item.email_state = BulkItem.EmailState.PENDING
-                else:
+                if letter.sent_channel == Letter.Channel.POST:
                     postal.append(item)
             item.processed_at = now
-        BulkItem.objects.bulk_update(
-            items, ["status", "reason", "letter", "channel", "email_state", "processed_at"], batch_size=200
-        )
+        BulkItem.objects.bulk_update(items, ["status", "reason", "letter", "channel", "processed_at"], batch_size=200)
         BulkRun.objects.filter(pk=run.pk).update(last_progress_at=timezone.now())
     return [item.pk for item in postal]
 
@@ -432,9 +375,9 @@ def _finish_if_done(run: BulkRun) -> bool:
     items = BulkItem.objects.filter(run=run)
     if run.status == BulkRun.Status.RUNNING and items.filter(status=BulkItem.Status.PENDING).exists():
         return True
-    if items.filter(email_state=BulkItem.EmailState.PENDING).exists():
+    if items.filter(letter__email_state=Letter.EmailState.PENDING).exists():
         return True
-    if items.filter(email_state=BulkItem.EmailState.CLAIMED).exists():
+    if items.filter(letter__email_state=Letter.EmailState.CLAIMED).exists():
         return False
     if items.filter(status=BulkItem.Status.DONE, channel=Letter.Channel.POST, batch=None).exists():
         return False  # left by a dead worker: batched once stale (the resume sweep comes back)
@@ -447,57 +390,10 @@ def _finish_if_done(run: BulkRun) -> bool:
 # --- e-mail ----------------------------------------------------------------------------------
 
 
-def bulk_letter_email(letter: Letter) -> EmailMessage:
-    document = letter_document(letter)
-    paragraphs = ["\n".join(lines) for lines in document.paragraphs]
-    signers = "\n".join(
-        f"{name} MP\nMember of Parliament for {constituency}" for name, constituency in document.signatories
-    )
-    body = "\n\n".join([f"{document.salutation},", *paragraphs, "Yours sincerely,", signers])
-    body += f"\n\nOur reference: {letter.reference}. To reply, reply to this e-mail."
-    return EmailMessage(
-        subject=f"{document.subject} [{letter.reference}]",
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[letter.sent_to],
-        reply_to=[reply_address(letter)],
-        # Stable per letter: a copy sent twice after a crash is recognisable as the same message.
-        headers={"Message-ID": message_id(f"letter-{letter.reference}")},
-    )
-
-
-# The run's e-mails wait on their items; claimed and sent through the one outbox helper.
-BULK_OUTBOX = Claims(
-    model=BulkItem,
-    waiting=Q(email_state__in=[BulkItem.EmailState.PENDING, BulkItem.EmailState.CLAIMED]),
-    timeout_seconds=lambda: settings.EMAIL_CLAIM_TIMEOUT_SECONDS,
-    claim_field="email_claim",
-    claimed_at_field="email_claimed_at",
-    on_claim={"email_state": BulkItem.EmailState.CLAIMED},
-    on_release={"email_state": BulkItem.EmailState.PENDING},
-)
-
-
-def _letter_emailed(item: BulkItem, now: datetime) -> None:
-    Letter.objects.filter(pk=item.letter_id, emailed_at=None).update(emailed_at=now)
-
-
 def bulk_emails_send(*, run: BulkRun, limit: int = 100) -> int:
-    """Send the run's waiting e-mails (at least once: see ``mpoffice.outbox``)."""
-    items = (
-        BulkItem.objects.filter(run=run)
-        .select_related("letter__office", "letter__recipient_constituent")
-        .prefetch_related("letter__signatories", "letter__letter_cases__case__constituents")
-    )
+    """Send the run's waiting e-mails, from the letters' outbox (at least once)."""
     sent = 0
-    while batch := emails_send(
-        BULK_OUTBOX,
-        queryset=items,
-        limit=limit,
-        compose=lambda item: bulk_letter_email(item.letter),
-        sent=lambda now: {"email_state": BulkItem.EmailState.SENT},
-        after_sent=_letter_emailed,
-    ):
+    while batch := letter_emails_send(letters=Letter.objects.filter(bulk_item__run=run), limit=limit):
         sent += batch
     return sent
 

@@ -153,7 +153,7 @@ EDITABLE = {Status.DRAFT, Status.RETURNED, Status.AWAITING_APPROVAL, Status.APPR
 
 
 class EmailState(models.TextChoices):
-    """Where a letter's e-mail is in the outbox (bulk items use the same states)."""
+    """Where a letter's e-mail is in the outbox (``letters.emails``)."""
 
     NONE = "", "Not by e-mail"
     PENDING = "pending", "Waiting to be e-mailed"
@@ -443,8 +443,6 @@ class BulkItem(OfficeScopedModel):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    EmailState = EmailState
-
     run = models.ForeignKey(BulkRun, on_delete=models.CASCADE, related_name="items")
     # Erasing a constituent (data protection) removes them from runs too.
     constituent = models.ForeignKey(Constituent, on_delete=models.CASCADE, related_name="+")
@@ -454,9 +452,6 @@ class BulkItem(OfficeScopedModel):
     letter = models.OneToOneField(Letter, null=True, blank=True, on_delete=models.SET_NULL, related_name="bulk_item")
     channel = models.CharField(max_length=10, choices=Letter.Channel.choices, blank=True)
     batch = models.ForeignKey(BulkBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
-    email_state = models.CharField(max_length=10, choices=EmailState.choices, blank=True, default="")
-    email_claim = models.CharField(max_length=32, blank=True)
-    email_claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

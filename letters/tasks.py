@@ -9,8 +9,8 @@ from celery import shared_task
 from django.conf import settings
 
 from letters import bulk, reminders
+from letters.emails import letter_emails_send
 from letters.models import BulkRun, Letter
-from letters.services import letter_emails_send
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def letter_email(letter_id: int) -> None:
     if not Letter.objects.filter(pk=letter_id).exists():
         logger.info("letter %s no longer exists; nothing to e-mail", letter_id)
         return
-    if letter_emails_send(letter_id=letter_id):
+    if letter_emails_send(letters=Letter.objects.filter(pk=letter_id)):
         logger.info("letter %s e-mailed", letter_id)
 
 

@@ -6,9 +6,11 @@ from django.db import migrations, models
 
 def letters_into_the_outbox(apps, schema_editor):
     """Letters e-mailed before the outbox are sent; a single letter sent by e-mail whose e-mail
-    never left (a worker died with it) waits in the outbox and leaves with the next sweep.
-    Bulk letters' e-mails wait on their bulk items, as before."""
+    never left (a worker died with it) waits in the outbox and leaves with the next sweep; a
+    bulk letter's e-mail state moves from its item to the letter (the next migration drops it
+    from the item)."""
     Letter = apps.get_model("letters", "Letter")
+    BulkItem = apps.get_model("letters", "BulkItem")
     Letter.objects.filter(emailed_at__isnull=False).update(email_state="sent")
     Letter.objects.filter(
         sent_channel="email",
@@ -16,6 +18,8 @@ def letters_into_the_outbox(apps, schema_editor):
         status__in=["sent", "reply_received", "closed"],
         bulk_item__isnull=True,
     ).update(email_state="pending")
+    for state, becomes in (("pending", "pending"), ("claimed", "pending"), ("sent", "sent")):
+        Letter.objects.filter(bulk_item__email_state=state).update(email_state=becomes)
 
 
 class Migration(migrations.Migration):

@@ -20,6 +20,7 @@ from casework import dataprotection, imports
 from casework.models import Constituent, ImportBatch, SubjectAccessExport
 from casework.tasks import jobs_recover_task, subject_access_expire_task
 from letters import services
+from letters.emails import LETTER_OUTBOX, letter_emails_send
 from letters.models import Letter
 from letters.tasks import letter_emails_sweep
 from mpoffice.outbox import message_id
@@ -68,7 +69,7 @@ def test_a_letter_email_whose_message_was_lost_is_sent_by_the_sweep_once(office,
 
 def test_a_letter_email_claimed_by_a_dead_worker_is_sent_again_after_the_timeout(office, mp, staff, settings):
     letter = _sent_by_email(office, mp, staff)
-    assert services.LETTER_OUTBOX.claim_one(letter.pk)  # ...and that worker was killed before sending
+    assert LETTER_OUTBOX.claim_one(letter.pk)  # ...and that worker was killed before sending
     letter_emails_sweep.delay()
     assert not mail.outbox, "a live claim is not taken"
     Letter.objects.filter(pk=letter.pk).update(email_claimed_at=_long_ago(settings, "EMAIL_CLAIM_TIMEOUT_SECONDS"))
@@ -85,11 +86,11 @@ def test_a_mail_server_error_keeps_the_letter_waiting(office, mp, staff, monkeyp
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
     with pytest.raises(smtplib.SMTPServerDisconnected):
-        services.letter_emails_send(letter_id=letter.pk)
+        letter_emails_send(letters=Letter.objects.filter(pk=letter.pk))
     letter.refresh_from_db()
     assert letter.email_state == Letter.EmailState.PENDING and letter.emailed_at is None
     monkeypatch.undo()
-    assert services.letter_emails_send() == 1
+    assert letter_emails_send() == 1
 
 
 def test_a_letter_sent_by_post_never_enters_the_outbox(office, mp, staff):

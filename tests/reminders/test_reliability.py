@@ -200,7 +200,7 @@ def _assert_one_letter_each(run: BulkRun, people: int) -> None:
     postal = BulkItem.objects.filter(run=run, channel="post")
     assert not postal.filter(batch=None).exists(), "every postal letter is in a print batch"
     emailed = BulkItem.objects.filter(run=run, channel="email")
-    assert not emailed.exclude(email_state=BulkItem.EmailState.SENT).exists(), "every e-mail left (at least once)"
+    assert not emailed.exclude(letter__email_state=Letter.EmailState.SENT).exists(), "every e-mail left (at least once)"
 
 
 def test_killing_the_worker_mid_bulk_run_gives_exactly_one_letter_each(
