@@ -20,6 +20,7 @@ from casework import dataprotection, imports
 from casework.models import Constituent, ImportBatch, SubjectAccessExport
 from casework.tasks import jobs_recover_task, subject_access_expire_task
 from letters import services
+from letters.bulk import bulk_chunk_process, bulk_run_start
 from letters.emails import LETTER_OUTBOX, letter_emails_send
 from letters.models import Letter
 from letters.tasks import letter_emails_sweep
@@ -216,3 +217,63 @@ def test_an_export_is_deleted_thirty_days_after_it_was_built(
     assert client.get(download).status_code == 404
     page = client.get(export.get_absolute_url()).content.decode()
     assert "Deleted after 30 days" in page and "hx-trigger" not in page
+
+
+# --- one send path: single and bulk letters ----------------------------------------------------
+
+
+def test_single_and_bulk_letters_are_emailed_by_one_composer_from_one_outbox(
+    office, mp, staff, django_capture_on_commit_callbacks
+):
+    from tests.reminders.test_bulk import campaign_with_cases, make_run
+
+    single = approved_letter(office, mp, body="{{ salutation }},\n\nWe ask for a meeting about knife crime.")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.letter_send(letter=single, by=staff.user, channel="email")
+    campaign, _people = campaign_with_cases(office, people=2)
+    run = make_run(office, campaign)
+    bulk_run_start(run=run)
+    bulk_chunk_process(run_id=run.pk)
+    bulk_letter = Letter.objects.get(bulk_item__run=run, sent_channel="email")
+    # As if the chunk's worker had died after making the letters, before e-mailing them.
+    Letter.objects.filter(pk=bulk_letter.pk).update(
+        email_state=Letter.EmailState.PENDING, email_claim="", email_claimed_at=None, emailed_at=None
+    )
+    del mail.outbox[1:]
+    letter_emails_sweep.delay()  # ...and the letters' sweep sends them, as it does single letters'
+
+    single.refresh_from_db()
+    first, second = mail.outbox
+    for message, letter in ((first, single), (second, bulk_letter)):
+        assert message.extra_headers["Message-ID"] == message_id(f"letter-{letter.reference}")
+        assert message.subject.endswith(f"[{letter.reference}]")
+        assert "Yours sincerely," in message.body and f"{office.mp_name} MP" in message.body
+    assert "We ask for a meeting about knife crime." in first.body, "the letter's own text, not only a PDF"
+    ((name, content, mimetype),) = first.attachments  # the PDF frozen when it was sent
+    assert name == f"{single.reference}.pdf" and content.startswith(b"%PDF")
+    assert "Thank you for contacting me about knife crime" in second.body and not second.attachments
+    assert Letter.objects.get(pk=bulk_letter.pk).email_state == Letter.EmailState.SENT
+
+
+def test_single_and_bulk_letters_are_recorded_on_their_case_alike(office, mp, staff):
+    from casework.models import Contact
+    from tests.reminders.test_bulk import campaign_with_cases, make_run
+
+    campaign, (person, _other) = campaign_with_cases(office, people=2)
+    case = person.cases.get()
+    single = approved_letter(
+        office, mp, cases=[case], recipient_kind=Letter.RecipientKind.CONSTITUENT, recipient_constituent=person
+    )
+    services.letter_send(letter=single, by=staff.user, channel="post")
+    run = make_run(office, campaign)
+    bulk_run_start(run=run)
+    bulk_chunk_process(run_id=run.pk)
+    bulk_letter = Letter.objects.get(bulk_item__run=run, recipient_constituent=person)
+    for letter in (single, bulk_letter):
+        contact = Contact.objects.get(case=case, summary__startswith=f"Letter {letter.reference} sent to ")
+        assert (contact.constituent, contact.direction, contact.channel) == (person, "out", "letter")
+        entry = case.timeline.get(kind="letter", source_id=letter.pk)
+        assert entry.title.startswith(f"Letter {letter.reference} sent to {person.display_name}")
+        assert letter.transitions.filter(to_status="sent").count() == 1
+    # The letter's own entry stands for the contact: no second "contact" entry per letter.
+    assert not case.timeline.filter(kind="contact", title__contains="Letter ").exists()
