@@ -77,7 +77,9 @@ class Claims:
         with transaction.atomic():
             candidates = rows.filter(condition).order_by("pk")
             if connection.features.has_select_for_update_skip_locked:
-                candidates = candidates.select_for_update(skip_locked=True)
+                # Only this model's rows: a queryset filtered through another table (a bulk
+                # run's letters) must not lock that table's rows too.
+                candidates = candidates.select_for_update(skip_locked=True, of=("self",))
             ids = list(candidates.values_list("pk", flat=True)[:limit])
             if ids:
                 self.model._default_manager.filter(condition, pk__in=ids).update(
@@ -95,10 +97,6 @@ class Claims:
         """Claim this one row for this worker, or None if it is not waiting or someone holds it."""
         claim = self.claim(self.model._default_manager.filter(pk=pk))
         return claim if claim else None
-
-    def mark_queued(self, queryset: QuerySet) -> int:
-        """Record that a message for these rows was just published (the sweep waits for it)."""
-        return queryset.update(**{self.claim_field: "", self.claimed_at_field: timezone.now()})
 
     def requeue_stale(self, queryset: QuerySet | None = None, *, now: datetime | None = None) -> list[int]:
         """The recovery sweep of a job: the waiting rows whose message was published, or whose
