@@ -142,9 +142,10 @@ class Claim:
         return self._mine(None).update(**{self.claims.claimed_at_field: timezone.now()}, **changes)
 
     def finish(self, ids: Iterable[int] | None = None, **changes: Any) -> int:
-        """Write the outcome of rows this worker still holds (all of them by default): 0 when
-        the claim was taken over meanwhile, and the caller must then undo its work."""
-        return self._mine(ids).update(**changes)
+        """Write the outcome of rows this worker still holds (all of them by default) and let
+        go of them: 0 when the claim was taken over meanwhile, and the caller must then undo
+        its work. (A row that moves on to another waiting state is free for its next worker.)"""
+        return self._mine(ids).update(**{self.claims.claim_field: ""}, **changes)
 
     def release(self, ids: Iterable[int] | None = None, **changes: Any) -> int:
         """Put rows back for the next worker (after an error that a retry may cure)."""
