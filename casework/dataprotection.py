@@ -23,10 +23,11 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from auditlog.context import disable_auditlog
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
@@ -54,6 +55,7 @@ from casework.models import (
 )
 from casework.services import CONSTITUENT_FIELDS
 from mpoffice.models import Office
+from mpoffice.outbox import Claim, Claims
 
 log = logging.getLogger(__name__)
 
@@ -423,18 +425,57 @@ def retention_decide(*, review: RetentionReview, by, decision: str, keep_years: 
 # --- Subject access ----------------------------------------------------------------------------
 
 
-def subject_access_request(*, constituent: Constituent, by) -> SubjectAccessExport:
+# An export waits on a worker until it is built; a claim older than JOB_CLAIM_TIMEOUT_SECONDS
+# (the worker was killed, or the message lost) is queued again by subject_access_recover.
+SUBJECT_ACCESS_BUILDS = Claims(
+    model=SubjectAccessExport,
+    waiting=Q(status__in=[SubjectAccessExport.Status.PENDING, SubjectAccessExport.Status.RUNNING]),
+    timeout_seconds=lambda: settings.JOB_CLAIM_TIMEOUT_SECONDS,
+    on_claim={"status": SubjectAccessExport.Status.RUNNING, "progress": 1, "stage": "Collecting records"},
+)
+# Decided by the product owner: an export is deleted this long after it was built.
+SUBJECT_ACCESS_KEEP = timedelta(days=30)
+
+
+def _queue_build(export_id: int) -> None:
     from casework.tasks import subject_access_build_task
 
+    transaction.on_commit(lambda: subject_access_build_task.delay(export_id))
+
+
+def subject_access_request(*, constituent: Constituent, by) -> SubjectAccessExport:
     export = SubjectAccessExport.objects.create(
         office_id=constituent.office_id, constituent=constituent, requested_by=by
-    )
-    transaction.on_commit(lambda: subject_access_build_task.delay(export.pk))
+    )  # queued now (``claimed_at``'s default): the recovery sweep waits from here
+    _queue_build(export.pk)
     return export
 
 
-def _progress(export: SubjectAccessExport, percent: int, stage: str) -> None:
-    SubjectAccessExport.objects.filter(pk=export.pk).update(progress=percent, stage=stage[:100])
+def subject_access_recover() -> list[int]:
+    """Queue again each export whose message was lost or whose worker died."""
+    requeued = SUBJECT_ACCESS_BUILDS.requeue_stale()
+    for export_id in requeued:
+        log.warning("Subject access export %s was lost or its worker died: queued again.", export_id)
+        _queue_build(export_id)
+    return requeued
+
+
+def subject_access_expire(*, now: datetime | None = None) -> int:
+    """Delete the files of exports built more than 30 days ago; each row stays, marked expired."""
+    cutoff = (now or timezone.now()) - SUBJECT_ACCESS_KEEP
+    expired = 0
+    for export in SubjectAccessExport.objects.filter(status=SubjectAccessExport.Status.READY, finished_at__lt=cutoff):
+        with transaction.atomic():
+            if SubjectAccessExport.objects.filter(pk=export.pk, status=SubjectAccessExport.Status.READY).update(
+                status=SubjectAccessExport.Status.EXPIRED, file="", size=None, stage="Deleted after 30 days"
+            ):
+                file_delete_on_commit(export.file)
+                expired += 1
+    return expired
+
+
+def _progress(claim: Claim, percent: int, stage: str) -> None:
+    claim.touch(progress=percent, stage=stage[:100])  # and the claim stays this live worker's
 
 
 def _row(obj: Model, fields: Iterable[str]) -> dict:
@@ -558,16 +599,17 @@ def _audit_section(sections: list[ExportSection]) -> ExportSection:
 
 
 def subject_access_build(*, export: SubjectAccessExport) -> SubjectAccessExport:
-    """Write the ZIP: index.html (readable), data.json (every row) and the files."""
-    claimed = SubjectAccessExport.objects.filter(
-        pk=export.pk, status__in=[SubjectAccessExport.Status.PENDING, SubjectAccessExport.Status.FAILED]
-    ).update(status=SubjectAccessExport.Status.RUNNING, progress=1, stage="Collecting records")
-    if not claimed:
+    """Write the ZIP: index.html (readable), data.json (every row) and the files.
+
+    Marked ready, and audited, once: only while this worker's claim holds (a worker whose claim
+    was taken over drops its copy)."""
+    claim = SUBJECT_ACCESS_BUILDS.claim_one(export.pk)
+    if claim is None:
         return export  # another worker has it, or it is done
     export.refresh_from_db()
     constituent = export.constituent
     sections = subject_access_sections(constituent=constituent)
-    _progress(export, 30, "Collecting the audit trail")
+    _progress(claim, 30, "Collecting the audit trail")
     sections.append(_audit_section(sections))
     files = [item for section in sections for item in section.files]
     missing = []
@@ -580,7 +622,7 @@ def subject_access_build(*, export: SubjectAccessExport) -> SubjectAccessExport:
                             target.write(chunk)
                 except FileNotFoundError:
                     missing.append(name)
-                _progress(export, 30 + int(60 * number / max(len(files), 1)), f"Adding file {number} of {len(files)}")
+                _progress(claim, 30 + int(60 * number / max(len(files), 1)), f"Adding file {number} of {len(files)}")
             generated = timezone.now()
             context = {
                 "constituent": constituent,
@@ -600,21 +642,34 @@ def subject_access_build(*, export: SubjectAccessExport) -> SubjectAccessExport:
     export.progress = 100
     export.stage = "Ready"
     export.finished_at = timezone.now()
-    export.save(update_fields=["file", "size", "status", "progress", "stage", "finished_at"])
-    audit.event_record(
-        obj_model=Constituent,
-        obj_pk=constituent.pk,
-        office_id=export.office_id,
-        by=export.requested_by,
-        event="subject-access-export",
-        summary=f"Constituent #{constituent.pk}: subject access export #{export.pk} made",
-        files=len(files) - len(missing),
-    )
+    with transaction.atomic():
+        ready = claim.finish(
+            file=export.file.name,
+            size=export.size,
+            status=export.status,
+            progress=export.progress,
+            stage=export.stage,
+            finished_at=export.finished_at,
+        )
+        if not ready:
+            log.warning("Subject access export %s was taken over by another worker; this copy is dropped.", export.pk)
+            file_delete_on_commit(export.file)
+            export.refresh_from_db()
+            return export
+        audit.event_record(
+            obj_model=Constituent,
+            obj_pk=constituent.pk,
+            office_id=export.office_id,
+            by=export.requested_by,
+            event="subject-access-export",
+            summary=f"Constituent #{constituent.pk}: subject access export #{export.pk} made",
+            files=len(files) - len(missing),
+        )
     return export
 
 
 def subject_access_failed(*, export_id: int, error: str) -> None:
-    SubjectAccessExport.objects.filter(pk=export_id).update(
+    SubjectAccessExport.objects.filter(SUBJECT_ACCESS_BUILDS.waiting, pk=export_id).update(
         status=SubjectAccessExport.Status.FAILED, error=error[:300], stage="Failed"
     )
 
@@ -650,5 +705,7 @@ __all__ = [
     "retention_due",
     "retention_flag",
     "subject_access_build",
+    "subject_access_expire",
+    "subject_access_recover",
     "subject_access_request",
 ]

@@ -7,6 +7,12 @@
   new and what is already held, with progress for the page to show.
 - ``import_commit`` (a Celery task) saves every new row in one transaction: all or nothing.
 
+Both tasks wait on a message. A worker claims the batch first (``IMPORT_JOBS``, the claim helper
+of ``mpoffice.outbox``), and ``import_jobs_recover`` (every minute) queues again a batch whose
+message was lost or whose worker was killed, once its claim is older than
+``JOB_CLAIM_TIMEOUT_SECONDS``. The commit's final UPDATE is conditional on the claim, inside
+the same transaction as the rows, so a file is saved exactly once however often it is queued.
+
 Re-importing is harmless: the same file (by SHA-256) is refused once it was imported, and
 rows already held (natural keys: a constituent's e-mail, else name and postcode; a case's
 constituent, summary and opening date) are skipped, so an extended file adds only its new rows.
@@ -22,12 +28,14 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import partial
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import connection, connections, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from casework.exports import FORMULA_TRIGGERS
@@ -44,6 +52,7 @@ from casework.models import (
 from casework.phones import PHONE_ERROR, phone_normalise
 from casework.postcodes import POSTCODE_ERROR, postcode_normalise
 from mpoffice.models import Office
+from mpoffice.outbox import Claim, Claims
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +95,40 @@ SPECS = {
         'Postbag ("Housing › Repairs" or "Housing > Repairs"); dates as 31/01/2026 or 2026-01-31.',
     ),
 }
+
+
+# A batch waits on a worker while it is being checked or committed.
+IMPORT_JOBS = Claims(
+    model=ImportBatch,
+    waiting=Q(status__in=[ImportBatch.Status.VALIDATING, ImportBatch.Status.COMMITTING]),
+    timeout_seconds=lambda: settings.JOB_CLAIM_TIMEOUT_SECONDS,
+)
+
+
+def _claim(batch: ImportBatch, status: str) -> Claim | None:
+    """This worker's claim on the batch in ``status``, or None (done, or another worker has it)."""
+    claim = IMPORT_JOBS.claim(ImportBatch.objects.filter(pk=batch.pk, status=status))
+    if not claim:
+        logger.info("Import %s is not %s or another worker has it; nothing to do.", batch.pk, status)
+        return None
+    return claim
+
+
+def _queue(batch_id: int, status: str) -> None:
+    from casework.tasks import import_commit_task, import_validate_task
+
+    task = import_validate_task if status == ImportBatch.Status.VALIDATING else import_commit_task
+    transaction.on_commit(partial(task.delay, batch_id))
+
+
+def import_jobs_recover() -> list[int]:
+    """Queue again each batch being checked or committed whose message was lost or whose worker
+    died (queued or claimed longer ago than ``JOB_CLAIM_TIMEOUT_SECONDS``)."""
+    requeued = IMPORT_JOBS.requeue_stale()
+    for batch_id, status in ImportBatch.objects.filter(pk__in=requeued).values_list("pk", "status"):
+        logger.warning("Import %s (%s) was lost or its worker died: queued again.", batch_id, status)
+        _queue(batch_id, status)
+    return requeued
 
 
 class ImportRefused(ValueError):
@@ -158,11 +201,8 @@ def import_start(*, office: Office, by, kind: str, upload: UploadedFile) -> Impo
     batch = ImportBatch(office=office, kind=kind, original_name=(upload.name or "import.csv")[-255:], sha256=sha256)
     batch.created_by = by
     batch.file.save("import.csv", upload, save=False)
-    batch.save()
-
-    from casework.tasks import import_validate_task
-
-    transaction.on_commit(lambda: import_validate_task.delay(batch.pk))
+    batch.save()  # queued now (``claimed_at``'s default): the recovery sweep waits from here
+    _queue(batch.pk, ImportBatch.Status.VALIDATING)
     return batch
 
 
@@ -453,20 +493,21 @@ def _displayable(fields: dict) -> dict:
     return {name: value for name, value in fields.items() if not name.endswith("_id")}
 
 
-def _progress_autocommit(batch_id: int) -> Callable[[int], None]:
+def _progress_autocommit(claim: Claim) -> Callable[[int], None]:
     def report(done: int) -> None:
-        ImportBatch.objects.filter(pk=batch_id).update(processed_rows=done)
+        claim.touch(processed_rows=done)  # and the claim stays this live worker's
 
     return report
 
 
 def import_validate(*, batch: ImportBatch) -> ImportBatch:
     """Check every row and record the outcome; the batch becomes a preview or shows its errors."""
-    if batch.status != ImportBatch.Status.VALIDATING:
+    claim = _claim(batch, ImportBatch.Status.VALIDATING)
+    if claim is None:
         return batch
-    outcome = _walk(batch, on_new=None, progress=_progress_autocommit(batch.pk))
+    outcome = _walk(batch, on_new=None, progress=_progress_autocommit(claim))
     ok = not outcome.fatal and not outcome.error_count
-    ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.VALIDATING).update(
+    claim.finish(
         status=ImportBatch.Status.PREVIEW if ok else ImportBatch.Status.INVALID,
         total_rows=outcome.total,
         processed_rows=outcome.total,
@@ -487,14 +528,12 @@ class ImportNotReady(ValueError):
 
 def import_commit(*, batch: ImportBatch, by) -> ImportBatch:
     """Start saving a checked file (once, even if the button is pressed twice)."""
-    claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PREVIEW).update(
-        status=ImportBatch.Status.COMMITTING, committed_by=by, processed_rows=0
+    started = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PREVIEW).update(
+        status=ImportBatch.Status.COMMITTING, committed_by=by, processed_rows=0, claim="", claimed_at=timezone.now()
     )
-    if claimed != 1:
+    if started != 1:
         raise ImportNotReady("This import is not waiting to be confirmed.")
-    from casework.tasks import import_commit_task
-
-    transaction.on_commit(lambda: import_commit_task.delay(batch.pk))
+    _queue(batch.pk, ImportBatch.Status.COMMITTING)
     batch.refresh_from_db()
     return batch
 
@@ -510,20 +549,23 @@ class _SideProgress:
 
     Rows inside that transaction are invisible to the page until it commits, so on PostgreSQL
     progress goes through a second connection in autocommit mode. SQLite allows one writer at
-    a time, so there the page shows an indeterminate bar until the commit finishes.
+    a time, so there the page shows an indeterminate bar until the commit finishes (and the
+    claim is not kept fresh: ``JOB_CLAIM_TIMEOUT_SECONDS`` must exceed the longest commit).
     """
 
-    def __init__(self, batch_id: int):
-        self.batch_id = batch_id
+    def __init__(self, claim: Claim):
+        self.claim = claim
         self.side = connections.create_connection("default") if connection.vendor == "postgresql" else None
 
     def __call__(self, done: int) -> None:
         if self.side is None:
             return
+        # Claim.touch's UPDATE, through the side connection: progress, and the claim kept fresh.
         with self.side.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {ImportBatch._meta.db_table} SET processed_rows = %s WHERE id = %s",  # noqa: S608
-                [done, self.batch_id],
+                f"UPDATE {ImportBatch._meta.db_table} SET processed_rows = %s, claimed_at = %s "  # noqa: S608
+                "WHERE id = %s AND claim = %s",
+                [done, timezone.now(), self.claim.ids[0], self.claim.token],
             )
 
     def close(self) -> None:
@@ -533,10 +575,13 @@ class _SideProgress:
 
 def import_run_commit(*, batch: ImportBatch) -> ImportBatch:
     """Save every new row of the file, or none: rows are checked again (the office's data may
-    have changed since the preview) and any error rolls the whole file back."""
-    if batch.status != ImportBatch.Status.COMMITTING:
+    have changed since the preview) and any error rolls the whole file back. The batch is
+    marked done in the same transaction, only while this worker's claim holds: a worker whose
+    claim was taken over (it was thought dead) rolls back, so the file is saved once."""
+    claim = _claim(batch, ImportBatch.Status.COMMITTING)
+    if claim is None:
         return batch
-    progress = _SideProgress(batch.pk)
+    progress = _SideProgress(claim)
     writer = {ImportBatch.Kind.CONSTITUENTS: _ConstituentWriter, ImportBatch.Kind.CASES: _CaseWriter}[batch.kind](batch)
     try:
         with transaction.atomic():
@@ -544,7 +589,7 @@ def import_run_commit(*, batch: ImportBatch) -> ImportBatch:
             if outcome.fatal or outcome.error_count:
                 raise _RollBack(outcome)
             writer.flush()
-            ImportBatch.objects.filter(pk=batch.pk).update(
+            finished = claim.finish(
                 status=ImportBatch.Status.DONE,
                 total_rows=outcome.total,
                 processed_rows=outcome.total,
@@ -553,9 +598,13 @@ def import_run_commit(*, batch: ImportBatch) -> ImportBatch:
                 finished_at=timezone.now(),
                 message="",
             )
+            if not finished:
+                raise _Superseded
+    except _Superseded:
+        logger.warning("Import %s was taken over by another worker; this one saved nothing.", batch.pk)
     except _RollBack as rollback:
         outcome = rollback.outcome
-        ImportBatch.objects.filter(pk=batch.pk).update(
+        claim.finish(
             status=ImportBatch.Status.INVALID,
             total_rows=outcome.total,
             processed_rows=outcome.total,
@@ -571,9 +620,13 @@ def import_run_commit(*, batch: ImportBatch) -> ImportBatch:
 
 
 def import_fail(*, batch_id: int, message: str) -> None:
-    ImportBatch.objects.filter(pk=batch_id).exclude(status=ImportBatch.Status.DONE).update(
+    ImportBatch.objects.filter(IMPORT_JOBS.waiting, pk=batch_id).update(
         status=ImportBatch.Status.FAILED, message=message
     )
+
+
+class _Superseded(Exception):
+    """This worker's claim was taken over: its copy of the work is rolled back."""
 
 
 class _RollBack(Exception):

@@ -579,8 +579,10 @@ def contact_log(
     staff=None,
     body: str = "",
     attachments: Iterable[UploadedFile] = (),
+    on_timeline: bool = True,
 ) -> Contact:
-    """Log one interaction; when it is about a case it also appears on the case's timeline.
+    """Log one interaction; when it is about a case it also appears on the case's timeline
+    (unless ``on_timeline`` is off: a sent letter has its own, richer entry there).
 
     Attachments are checked before anything is written, so a refused file saves nothing.
     """
@@ -608,7 +610,7 @@ def contact_log(
     contact.save()
     for upload in uploads:
         attachment_add(contact=contact, upload=upload)
-    if case is not None:
+    if case is not None and on_timeline:
         timeline_record(
             case=case,
             kind="contact",

@@ -88,6 +88,26 @@ def subject_access_build_task(export_id: int) -> None:
         raise
 
 
+@shared_task(name="casework.tasks.jobs_recover", ignore_result=True, acks_late=True, soft_time_limit=50, time_limit=60)
+def jobs_recover_task() -> None:
+    """Every minute: queue again the CSV imports and subject-access exports whose message was
+    lost or whose worker died (queued or claimed longer ago than JOB_CLAIM_TIMEOUT_SECONDS)."""
+    from casework import dataprotection
+
+    imports.import_jobs_recover()
+    dataprotection.subject_access_recover()
+
+
+@shared_task(name="casework.tasks.subject_access_expire", ignore_result=True, acks_late=True)
+def subject_access_expire_task() -> None:
+    """Daily: delete subject-access exports built more than 30 days ago (each row stays, marked)."""
+    from casework import dataprotection
+
+    expired = dataprotection.subject_access_expire()
+    if expired:
+        logger.info("Subject access: %s export file(s) older than 30 days deleted.", expired)
+
+
 @shared_task(name="casework.tasks.retention_sweep", ignore_result=True, acks_late=True)
 def retention_sweep_task() -> None:
     """List, for staff to review, the closed cases past each office's retention period.

@@ -15,8 +15,8 @@ through the items in chunks:
   pending, so no constituent ever gets two letters from a run;
 - after the commit, the chunk's postal letters go into one print-ready PDF batch (rendering
   holds no lock); postal letters a dead worker left unbatched are batched by a later chunk;
-- e-mails leave after the commit, from the items (an outbox, claimed like notifications:
-  at least once);
+- e-mails leave after the commit from the letters' outbox (``letters.emails``), as single
+  letters' do: at least once;
 - an item that fails (no usable address, a merge field the constituent has no value for,
   a rendering error) is marked failed with the reason; the run goes on.
 
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -36,30 +35,31 @@ from functools import partial
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from casework.campaigns import campaign_cases
 from casework.filters import CaseFilter
-from casework.models import Campaign, Case, CaseConstituent, Constituent, Contact
+from casework.models import Campaign, Case, CaseConstituent, Constituent
 from casework.selectors import cases_for
-from casework.services import timeline_record
 from letters import merge
+from letters.emails import letter_emails_send
 from letters.models import (
     BulkBatch,
     BulkItem,
     BulkRun,
     Letter,
     LetterTemplate,
-    LetterTransition,
-    Status,
 )
-from letters.pdf import letter_document, letter_html, recipient_details, uk_date
-from letters.services import LetterError, letter_create, reply_address
+from letters.pdf import (
+    constituent_recipient,
+    letter_html,
+    merge_values_for,
+)
+from letters.services import LetterError, letter_create, letter_record_sent
 from mpoffice.models import Membership, Office
 from mpoffice.notifications import notifications_create
 
@@ -373,8 +373,8 @@ def bulk_progress(*, run: BulkRun) -> Progress:
         done=Count("pk", filter=Q(status=BulkItem.Status.DONE)),
         failed=Count("pk", filter=Q(status=BulkItem.Status.FAILED)),
         left=Count("pk", filter=Q(status=BulkItem.Status.PENDING)),
-        emailed=Count("pk", filter=Q(email_state=BulkItem.EmailState.SENT)),
-        to_email=Count("pk", filter=~Q(email_state="")),
+        emailed=Count("pk", filter=Q(letter__email_state=Letter.EmailState.SENT)),
+        to_email=Count("pk", filter=Q(status=BulkItem.Status.DONE, channel=Letter.Channel.EMAIL)),
     )
     return Progress(total=run.total, batches=run.batches.count(), **counts)
 
@@ -383,20 +383,15 @@ def bulk_progress(*, run: BulkRun) -> Progress:
 
 
 def _merge_values(*, office: Office, constituent: Constituent, case: Case | None, day: date) -> dict[str, str]:
-    """The values a constituent's letter is merged with (as ``letters.pdf.merge_values`` gives
-    for a letter to a constituent; used before the letter exists, for the preview and checks)."""
-    return {
-        "constituent_name": constituent.display_name,
-        "constituent_address": "\n".join(constituent.address_lines),
-        "salutation": constituent.salutation,
-        "case_reference": case.reference if case else "",
-        "mp_name": office.mp_name,
-        "constituency": office.constituency,
-        "date": uk_date(day),
-        "recipient_name": constituent.display_name,
-        "recipient_post": "",
-        "letter_reference": "(given when sent)",
-    }
+    """The values a constituent's letter will be merged with, before the letter exists."""
+    return merge_values_for(
+        office=office,
+        constituent=constituent,
+        case=case,
+        recipient=constituent_recipient(constituent),
+        day=day,
+        letter_reference="(given when sent)",
+    )
 
 
 _FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -430,7 +425,8 @@ def _channel(constituent: Constituent) -> tuple[str, str]:
 
 
 def _letter_for(*, run: BulkRun, item: BulkItem, constituent: Constituent, case: Case | None, today: date) -> Letter:
-    """Create the letter for one item, recorded as sent, on its case. Inside the chunk's transaction."""
+    """Create the letter for one item and record it as sent, as a single letter is (on its case,
+    in the e-mail outbox). Inside the chunk's transaction; the run's start stood for approval."""
     template = run.template
     values = _merge_values(office=run.office, constituent=constituent, case=case, day=today)
     _check_fields(template, values)
@@ -450,54 +446,9 @@ def _letter_for(*, run: BulkRun, item: BulkItem, constituent: Constituent, case:
         campaign=run.campaign,
         template=template,
     )
-    snapshot = recipient_details(letter, today)
-    now = timezone.now()
-    Letter.objects.filter(pk=letter.pk).update(
-        status=Status.SENT,
-        version=F("version") + 1,
-        sent_on=today,
-        sent_channel=channel,
-        sent_by=by,
-        sent_to=destination,
-        recipient_snapshot=snapshot,
-        updated_at=now,
+    return letter_record_sent(
+        letter=letter, by=by, channel=channel, sent_on=today, destination=destination, bulk_run_id=run.pk
     )
-    LetterTransition.objects.create(
-        office=run.office,
-        letter=letter,
-        from_status=Status.DRAFT,
-        to_status=Status.SENT,
-        by=by,
-        at=now,
-        comment=(
-            f"Sent by {Letter.Channel(channel).label.lower()} in bulk reply #{run.pk} (template “{template.name}”)."
-        ),
-    )
-    # What the update wrote, without reading the row back.
-    letter.status, letter.version, letter.sent_on, letter.sent_channel = Status.SENT, letter.version + 1, today, channel
-    letter.sent_by, letter.sent_to, letter.recipient_snapshot, letter.updated_at = by, destination, snapshot, now
-    if case is not None:
-        Contact.objects.create(
-            office=run.office,
-            case=case,
-            constituent=constituent,
-            channel=Contact.Channel.EMAIL if channel == Letter.Channel.EMAIL else Contact.Channel.LETTER,
-            direction=Contact.Direction.OUTBOUND,
-            occurred_at=now,
-            staff=by,
-            summary=f"Letter {letter.reference} sent (bulk reply #{run.pk}): {letter.subject}"[:300],
-        )
-        timeline_record(
-            case=case,
-            kind="letter",
-            title=f"Letter {letter.reference} sent to {constituent.display_name} (bulk reply)",
-            actor=by,
-            body=letter.subject,
-            occurred_at=now,
-            source=letter,
-            data={"letter_id": letter.pk, "reference": letter.reference, "channel": channel, "bulk_run": run.pk},
-        )
-    return letter
 
 
 def _batch_pdf(*, run: BulkRun, item_ids: list[int]) -> BulkBatch | None:
@@ -599,14 +550,10 @@ def _chunk(*, run: BulkRun, size: int) -> list[int]:
                 item.reason += "Check the constituent's record and the template, then send them a letter on its own."
             else:
                 item.status, item.letter, item.channel = BulkItem.Status.DONE, letter, letter.sent_channel
-                if letter.sent_channel == Letter.Channel.EMAIL:
-                    item.email_state = BulkItem.EmailState.PENDING
-                else:
+                if letter.sent_channel == Letter.Channel.POST:
                     postal.append(item)
             item.processed_at = now
-        BulkItem.objects.bulk_update(
-            items, ["status", "reason", "letter", "channel", "email_state", "processed_at"], batch_size=200
-        )
+        BulkItem.objects.bulk_update(items, ["status", "reason", "letter", "channel", "processed_at"], batch_size=200)
         BulkRun.objects.filter(pk=run.pk).update(last_progress_at=timezone.now())
     return [item.pk for item in postal]
 
@@ -618,9 +565,9 @@ def _finish_if_done(run: BulkRun) -> bool:
     items = BulkItem.objects.filter(run=run)
     if run.status == BulkRun.Status.RUNNING and items.filter(status=BulkItem.Status.PENDING).exists():
         return True
-    if items.filter(email_state=BulkItem.EmailState.PENDING).exists():
+    if items.filter(letter__email_state=Letter.EmailState.PENDING).exists():
         return True
-    if items.filter(email_state=BulkItem.EmailState.CLAIMED).exists():
+    if items.filter(letter__email_state=Letter.EmailState.CLAIMED).exists():
         return False
     if items.filter(status=BulkItem.Status.DONE, channel=Letter.Channel.POST, batch=None).exists():
         return False  # left by a dead worker: batched once stale (the resume sweep comes back)
@@ -633,73 +580,12 @@ def _finish_if_done(run: BulkRun) -> bool:
 # --- e-mail ----------------------------------------------------------------------------------
 
 
-def bulk_letter_email(letter: Letter) -> EmailMessage:
-    document = letter_document(letter)
-    paragraphs = ["\n".join(lines) for lines in document.paragraphs]
-    signers = "\n".join(
-        f"{name} MP\nMember of Parliament for {constituency}" for name, constituency in document.signatories
-    )
-    body = "\n\n".join([f"{document.salutation},", *paragraphs, "Yours sincerely,", signers])
-    body += f"\n\nOur reference: {letter.reference}. To reply, reply to this e-mail."
-    domain = settings.LETTER_REPLY_DOMAIN
-    return EmailMessage(
-        subject=f"{document.subject} [{letter.reference}]",
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[letter.sent_to],
-        reply_to=[reply_address(letter)],
-        # Stable per letter: a copy sent twice after a crash is recognisable as the same message.
-        headers={"Message-ID": f"<letter-{letter.reference}@{domain}>"},
-    )
-
-
 def bulk_emails_send(*, run: BulkRun, limit: int = 100) -> int:
-    """Send the run's waiting e-mails. Claimed like the notification outbox (at least once)."""
+    """Send the run's waiting e-mails, from the letters' outbox (at least once)."""
     sent = 0
-    while True:
-        token, items = _claim_emails(run=run, limit=limit)
-        if not items:
-            return sent
-        done: list[int] = []
-        try:
-            with get_connection() as mail:
-                for item in items:
-                    mail.send_messages([bulk_letter_email(item.letter)])
-                    now = timezone.now()
-                    BulkItem.objects.filter(pk=item.pk, email_claim=token).update(email_state=BulkItem.EmailState.SENT)
-                    Letter.objects.filter(pk=item.letter_id, emailed_at=None).update(emailed_at=now)
-                    done.append(item.pk)
-                    sent += 1
-        except Exception:
-            BulkItem.objects.filter(pk__in=[i.pk for i in items if i.pk not in done], email_claim=token).update(
-                email_state=BulkItem.EmailState.PENDING, email_claim="", email_claimed_at=None
-            )
-            raise
-
-
-def _claim_emails(*, run: BulkRun, limit: int) -> tuple[str, list[BulkItem]]:
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.NOTIFICATION_CLAIM_TIMEOUT_SECONDS)
-    claimable = Q(email_state=BulkItem.EmailState.PENDING) | Q(
-        email_state=BulkItem.EmailState.CLAIMED, email_claimed_at__lt=stale
-    )
-    token = uuid.uuid4().hex
-    with transaction.atomic():
-        candidates = BulkItem.objects.filter(claimable, run=run).order_by("pk")
-        if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True)
-        ids = list(candidates.values_list("pk", flat=True)[:limit])
-        if not ids:
-            return token, []
-        BulkItem.objects.filter(claimable, pk__in=ids).update(
-            email_state=BulkItem.EmailState.CLAIMED, email_claim=token, email_claimed_at=now
-        )
-    items = list(
-        BulkItem.objects.filter(email_claim=token, email_state=BulkItem.EmailState.CLAIMED)
-        .select_related("letter__office", "letter__recipient_constituent")
-        .prefetch_related("letter__signatories", "letter__letter_cases__case__constituents")
-    )
-    return token, items
+    while batch := letter_emails_send(letters=Letter.objects.filter(bulk_item__run=run), limit=limit):
+        sent += batch
+    return sent
 
 
 # --- preview ---------------------------------------------------------------------------------

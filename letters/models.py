@@ -158,6 +158,15 @@ TRANSITIONS: dict[str, set[str]] = {
 EDITABLE = {Status.DRAFT, Status.RETURNED, Status.AWAITING_APPROVAL, Status.APPROVED}
 
 
+class EmailState(models.TextChoices):
+    """Where a letter's e-mail is in the outbox (``letters.emails``)."""
+
+    NONE = "", "Not by e-mail"
+    PENDING = "pending", "Waiting to be e-mailed"
+    CLAIMED = "claimed", "Being e-mailed"
+    SENT = "sent", "E-mailed"
+
+
 def letter_pdf_path(instance: Letter, filename: str) -> str:
     return f"letters/{instance.office_id}/{instance.reference}-{uuid.uuid4().hex[:12]}.pdf"
 
@@ -174,6 +183,8 @@ class Letter(OfficeScopedModel):
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
         POST = "post", "Post"
+
+    EmailState = EmailState
 
     reference = models.CharField(max_length=24, editable=False)
     year = models.PositiveIntegerField(editable=False)
@@ -211,7 +222,11 @@ class Letter(OfficeScopedModel):
     sent_to = models.TextField(blank=True, help_text="The address it went to, as it was on the day.")
     recipient_snapshot = models.JSONField(default=dict, blank=True)
     reply_due_on = models.DateField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True, help_text="When the e-mail left (claimed once).")
+    emailed_at = models.DateTimeField(null=True, blank=True, help_text="When the mail server accepted the e-mail.")
+    # A letter sent by e-mail waits in the outbox until the mail server accepts it (mpoffice.outbox).
+    email_state = models.CharField(max_length=10, choices=EmailState.choices, blank=True, default="")
+    email_claim = models.CharField(max_length=32, blank=True)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
     pdf = models.FileField(upload_to=letter_pdf_path, blank=True, max_length=200)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     published_on = models.DateField(null=True, blank=True, help_text="When it was made public as an open letter.")
@@ -225,6 +240,12 @@ class Letter(OfficeScopedModel):
         indexes = [
             models.Index(fields=["office", "status", "-updated_at"], name="letter_office_status"),
             models.Index(fields=["office", "status", "reply_due_on"], name="letter_office_due"),
+            # The outbox sweep reads the few letters whose e-mail is waiting, every minute.
+            models.Index(
+                fields=["email_state"],
+                condition=models.Q(email_state__in=["pending", "claimed"]),
+                name="letter_email_outbox",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -454,12 +475,6 @@ class BulkItem(OfficeScopedModel):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    class EmailState(models.TextChoices):
-        NONE = "", "Not by e-mail"
-        PENDING = "pending", "Waiting to be e-mailed"
-        CLAIMED = "claimed", "Being e-mailed"
-        SENT = "sent", "E-mailed"
-
     run = models.ForeignKey(BulkRun, on_delete=models.CASCADE, related_name="items")
     # Erasing a constituent (data protection) removes them from runs too.
     constituent = models.ForeignKey(Constituent, on_delete=models.CASCADE, related_name="+")
@@ -469,9 +484,6 @@ class BulkItem(OfficeScopedModel):
     letter = models.OneToOneField(Letter, null=True, blank=True, on_delete=models.SET_NULL, related_name="bulk_item")
     channel = models.CharField(max_length=10, choices=Letter.Channel.choices, blank=True)
     batch = models.ForeignKey(BulkBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
-    email_state = models.CharField(max_length=10, choices=EmailState.choices, blank=True, default="")
-    email_claim = models.CharField(max_length=32, blank=True)
-    email_claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

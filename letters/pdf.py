@@ -15,8 +15,10 @@ from datetime import date
 from django.template.loader import render_to_string
 from django.utils.dateformat import format as date_format
 
+from casework.models import Case, Constituent
 from letters import merge
 from letters.models import Letter
+from mpoffice.models import Office
 
 
 @dataclass
@@ -54,17 +56,7 @@ def _first_constituent(letter: Letter):
 def recipient_details(letter: Letter, day: date) -> dict:
     """Name, post, organisation, postal address lines and e-mail of the recipient on ``day``."""
     if letter.recipient_kind == Letter.RecipientKind.CONSTITUENT:
-        person = letter.recipient_constituent
-        if person is None:
-            return {"name": "", "post": "", "organisation": "", "address_lines": [], "email": "", "salutation": ""}
-        return {
-            "name": person.display_name,
-            "post": "",
-            "organisation": "",
-            "address_lines": person.address_lines,
-            "email": person.email,
-            "salutation": person.salutation,
-        }
+        return constituent_recipient(letter.recipient_constituent)
     post = letter.recipient_post
     if post is None:
         return {"name": "", "post": "", "organisation": "", "address_lines": [], "email": "", "salutation": ""}
@@ -80,21 +72,55 @@ def recipient_details(letter: Letter, day: date) -> dict:
     }
 
 
-def merge_values(letter: Letter, day: date, recipient: dict) -> dict[str, str]:
-    constituent = _first_constituent(letter)
-    first_link = next(iter(letter.letter_cases.all()), None)
+def constituent_recipient(person: Constituent | None) -> dict:
+    """``recipient_details`` of a letter to this constituent (also before the letter exists)."""
+    if person is None:
+        return {"name": "", "post": "", "organisation": "", "address_lines": [], "email": "", "salutation": ""}
+    return {
+        "name": person.display_name,
+        "post": "",
+        "organisation": "",
+        "address_lines": person.address_lines,
+        "email": person.email,
+        "salutation": person.salutation,
+    }
+
+
+def merge_values_for(
+    *,
+    office: Office,
+    constituent: Constituent | None,
+    case: Case | None,
+    recipient: dict,
+    day: date,
+    letter_reference: str,
+) -> dict[str, str]:
+    """The one builder of the values a letter's merge fields are filled with: for a letter
+    (``merge_values``) and for a bulk reply's letters before they exist (preview and checks)."""
     return {
         "constituent_name": constituent.display_name if constituent else "",
         "constituent_address": "\n".join(constituent.address_lines) if constituent else "",
         "salutation": recipient["salutation"],
-        "case_reference": first_link.case.reference if first_link else "",
-        "mp_name": letter.office.mp_name,
-        "constituency": letter.office.constituency,
+        "case_reference": case.reference if case else "",
+        "mp_name": office.mp_name,
+        "constituency": office.constituency,
         "date": uk_date(day),
         "recipient_name": recipient["name"],
         "recipient_post": recipient["post"],
-        "letter_reference": letter.reference,
+        "letter_reference": letter_reference,
     }
+
+
+def merge_values(letter: Letter, day: date, recipient: dict) -> dict[str, str]:
+    first_link = next(iter(letter.letter_cases.all()), None)
+    return merge_values_for(
+        office=letter.office,
+        constituent=_first_constituent(letter),
+        case=first_link.case if first_link else None,
+        recipient=recipient,
+        day=day,
+        letter_reference=letter.reference,
+    )
 
 
 def _paragraphs(text: str) -> list[list[str]]:

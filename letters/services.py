@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from casework.models import Campaign, Case, Constituent, Contact
-from casework.services import timeline_record
+from casework.services import contact_log, timeline_record
 from casework.uploads import ALLOWED_DESCRIPTION, sniff_content_type
 from letters import merge
 from letters.models import (
@@ -95,6 +95,11 @@ def _move(letter: Letter, *, to: str, by, office: Office, comment: str = "", **c
     """Change status if allowed and if nobody changed it meanwhile; record who, when and why."""
     if not letter.can_transition(to):
         raise LetterError(letter.transition_refusal(to))
+    return _transition(letter, to=to, by=by, office=office, comment=comment, **changes)
+
+
+def _transition(letter: Letter, *, to: str, by, office: Office, comment: str = "", **changes) -> Letter:
+    """``_move`` without the workflow check, for a caller that made its own (a bulk run)."""
     from_status = letter.status
     now = timezone.now()
     updated = Letter.objects.filter(pk=letter.pk, status=from_status).update(
@@ -369,8 +374,69 @@ def letter_destination(letter: Letter, channel: str, day: date) -> str:
     return "\n".join(recipient["address_lines"])
 
 
-def reply_address(letter: Letter) -> str:
-    return f"reply+{letter.reference}@{settings.LETTER_REPLY_DOMAIN}"
+def letter_record_sent(
+    *,
+    letter: Letter,
+    by,
+    channel: str,
+    sent_on: date,
+    destination: str,
+    bulk_run_id: int | None = None,
+    **frozen,
+) -> Letter:
+    """Record a letter as sent, the one way for single and bulk letters (inside the caller's
+    transaction, which decided it may be sent: the MPs' approval, or a bulk run's): its status
+    and transition, where it went and the recipient as on the day, its place in the e-mail
+    outbox, and on each of its cases a contact (through casework's ``contact_log``) and a
+    timeline entry. ``frozen``: more columns fixed at sending (the PDF, the reply due date)."""
+    snapshot = recipient_details(letter, sent_on)
+    email = channel == Letter.Channel.EMAIL
+    how = Letter.Channel(channel).label.lower()
+    in_bulk = f" in bulk reply #{bulk_run_id}" if bulk_run_id else ""
+    _transition(
+        letter,
+        to=Status.SENT,
+        by=by,
+        office=letter.office,
+        comment=f"Sent by {how}{in_bulk} to {destination.splitlines()[0]}",
+        sent_on=sent_on,
+        sent_channel=channel,
+        sent_by=by,
+        sent_to=destination,
+        recipient_snapshot=snapshot,
+        email_state=Letter.EmailState.PENDING if email else Letter.EmailState.NONE,
+        **frozen,
+    )
+    to_whom = ", ".join(part for part in (snapshot["name"], snapshot["post"]) if part) or "the recipient"
+    constituent = letter.recipient_constituent if letter.recipient_kind == Letter.RecipientKind.CONSTITUENT else None
+    occurred = timezone.now()
+    note = f" (bulk reply #{bulk_run_id})" if bulk_run_id else ""
+    data = {"letter_id": letter.pk, "reference": letter.reference, "channel": channel}
+    if bulk_run_id:
+        data["bulk_run"] = bulk_run_id
+    for case in _own_cases(letter):
+        contact_log(
+            office=letter.office,
+            by=by,
+            case=case,
+            constituent=constituent,
+            channel=Contact.Channel.EMAIL if email else Contact.Channel.LETTER,
+            direction=Contact.Direction.OUTBOUND,
+            occurred_at=occurred,
+            summary=f"Letter {letter.reference} sent to {to_whom}{note}: {letter.subject}"[:300],
+            on_timeline=False,  # the letter's own entry below says it, with a link to the letter
+        )
+        timeline_record(
+            case=case,
+            kind="letter",
+            title=f"Letter {letter.reference} sent to {to_whom}{note}",
+            actor=by,
+            body=letter.subject,
+            occurred_at=occurred,
+            source=letter,
+            data=data,
+        )
+    return letter
 
 
 @transaction.atomic
@@ -378,7 +444,8 @@ def letter_send(*, letter: Letter, by, channel: str, sent_on: date | None = None
     """Send an approved letter: freeze its PDF, work out the reply due date, log it on each case.
 
     The PDF stored here is the one that was sent; it is never rendered again for this letter.
-    An e-mail leaves after the transaction commits (``letters.tasks.letter_email``).
+    An e-mail waits in the outbox (``letters.emails``) and leaves after the transaction commits
+    (``letters.tasks.letter_email``), or with the next sweep if that message is lost.
     """
     _lock(letter)
     if not letter.can_transition(Status.SENT):
@@ -387,103 +454,27 @@ def letter_send(*, letter: Letter, by, channel: str, sent_on: date | None = None
         raise LetterError("Choose e-mail or post.")
     sent_on = sent_on or timezone.localdate()
     destination = letter_destination(letter, channel, sent_on)
-    snapshot = recipient_details(letter, sent_on)
     pdf_bytes = letter_pdf(letter, sent_on)
     letter.pdf.save(f"{letter.reference}.pdf", ContentFile(pdf_bytes), save=False)
     organisation = letter.organisation
     reply_due_on = (
         add_working_days(sent_on, organisation.reply_target_working_days) if organisation is not None else None
     )
-    _move(
-        letter,
-        to=Status.SENT,
+    letter_record_sent(
+        letter=letter,
         by=by,
-        office=letter.office,
-        comment=f"Sent by {Letter.Channel(channel).label.lower()} to {destination.splitlines()[0]}",
+        channel=channel,
         sent_on=sent_on,
-        sent_channel=channel,
-        sent_by=by,
-        sent_to=destination,
-        recipient_snapshot=snapshot,
+        destination=destination,
         reply_due_on=reply_due_on,
         pdf=letter.pdf.name,
         pdf_sha256=hashlib.sha256(pdf_bytes).hexdigest(),
     )
-    letter.refresh_from_db()
-    to_whom = ", ".join(part for part in (snapshot["name"], snapshot["post"]) if part) or "the recipient"
-    contact_channel = Contact.Channel.EMAIL if channel == Letter.Channel.EMAIL else Contact.Channel.LETTER
-    occurred = timezone.now()
-    for case in _own_cases(letter):
-        Contact.objects.create(
-            office=letter.office,
-            case=case,
-            constituent=letter.recipient_constituent
-            if letter.recipient_kind == Letter.RecipientKind.CONSTITUENT
-            else None,
-            channel=contact_channel,
-            direction=Contact.Direction.OUTBOUND,
-            occurred_at=occurred,
-            staff=by,
-            summary=f"Letter {letter.reference} sent to {to_whom}: {letter.subject}"[:300],
-        )
-        timeline_record(
-            case=case,
-            kind="letter",
-            title=f"Letter {letter.reference} sent to {to_whom}",
-            actor=by,
-            body=letter.subject,
-            occurred_at=occurred,
-            source=letter,
-            data={"letter_id": letter.pk, "reference": letter.reference, "channel": channel},
-        )
     if channel == Letter.Channel.EMAIL:
         from letters.tasks import letter_email
 
         transaction.on_commit(partial(letter_email.delay, letter.pk))
     return letter
-
-
-def letter_email_message(letter: Letter):
-    from django.core.mail import EmailMessage
-
-    signers = " and ".join(f"{s.signer_name} MP" for s in letter.signatories.all())
-    message = EmailMessage(
-        subject=f"{letter.subject} [{letter.reference}]",
-        body=(
-            f"Please find attached a letter from {signers}.\n\n"
-            f"Our reference: {letter.reference}. When you reply, please keep this reference, or reply to this "
-            "e-mail so that it reaches the right case.\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[letter.sent_to],
-        reply_to=[reply_address(letter)],
-    )
-    with letter.pdf.open("rb") as pdf:
-        message.attach(f"{letter.reference}.pdf", pdf.read(), "application/pdf")
-    reply = letter.encloses_reply
-    if reply is not None and reply.document:
-        with reply.document.open("rb") as document:
-            message.attach(reply.document_name or "reply", document.read(), reply.document_type)
-    return message
-
-
-def letter_email_send(*, letter_id: int) -> bool:
-    """Send the e-mail of a sent letter once: the claim on ``emailed_at`` stops a second send."""
-    claimed = Letter.objects.filter(
-        pk=letter_id,
-        status__in=[Status.SENT, Status.REPLY_RECEIVED, Status.CLOSED],
-        sent_channel=Letter.Channel.EMAIL,
-        emailed_at=None,
-    ).update(emailed_at=timezone.now())
-    if not claimed:
-        return False
-    letter = Letter.objects.select_related("encloses_reply").get(pk=letter_id)
-    try:
-        letter_email_message(letter).send()
-    except Exception:
-        Letter.objects.filter(pk=letter_id).update(emailed_at=None)  # let the retry claim it again
-        raise
-    return True
 
 
 @transaction.atomic

@@ -9,25 +9,50 @@ from celery import shared_task
 from django.conf import settings
 
 from letters import bulk, reminders
+from letters.emails import letter_emails_send
 from letters.models import BulkRun, Letter
-from letters.services import letter_email_send
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(
+    name="letters.tasks.letter_email",
     autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
     retry_backoff=True,
     retry_jitter=True,
     max_retries=8,
     acks_late=True,
+    soft_time_limit=120,
+    time_limit=150,
 )
 def letter_email(letter_id: int) -> None:
+    """The nudge after a letter is sent by e-mail: send it now rather than at the next sweep."""
     if not Letter.objects.filter(pk=letter_id).exists():
         logger.info("letter %s no longer exists; nothing to e-mail", letter_id)
         return
-    if letter_email_send(letter_id=letter_id):
+    if letter_emails_send(letters=Letter.objects.filter(pk=letter_id)):
         logger.info("letter %s e-mailed", letter_id)
+
+
+@shared_task(
+    name="letters.tasks.letter_emails_sweep",
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=6,
+    acks_late=True,  # idempotent: letters are claimed, and a second run finds nothing to claim
+    soft_time_limit=120,
+    time_limit=150,
+)
+def letter_emails_sweep() -> None:
+    """Every minute: the letter outbox. Sends what a lost nudge or a killed worker left waiting
+    (a claim is taken again once older than EMAIL_CLAIM_TIMEOUT_SECONDS)."""
+    total = 0
+    while sent := letter_emails_send():
+        total += sent
+    if total:
+        logger.info("letter e-mails sent by the sweep: %s", total)
 
 
 # --- reminders and bulk replies -----------------------------------------------------------------

@@ -198,7 +198,7 @@ class Notification(OfficeScopedModel):
 
     The rows are the outbox: e-mail leaves from them, claimed by one worker at a time
     (pending -> claimed -> sent). A claim that a dead worker left behind is taken again after
-    ``NOTIFICATION_CLAIM_TIMEOUT_SECONDS``: delivery is at least once (see the README).
+    ``EMAIL_CLAIM_TIMEOUT_SECONDS``: delivery is at least once (see the README).
     """
 
     class EmailState(models.TextChoices):

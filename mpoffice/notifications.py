@@ -2,31 +2,28 @@
 
 Writing a notification is a row; e-mail leaves later from those rows (an outbox), so a
 reminder and its notifications commit together or not at all, and a dead mail server or a
-killed worker delays an e-mail without losing it. A worker claims rows with a conditional
-UPDATE (and ``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has it), so two workers
-never send the same row. Delivery is *at least once*: a worker that dies after the mail
-server accepted a message but before it recorded "sent" leaves its claim behind, and the row
-is sent again once the claim is older than ``NOTIFICATION_CLAIM_TIMEOUT_SECONDS``. Each
-message carries a stable Message-ID so that a duplicate can be recognised.
+killed worker delays an e-mail without losing it. Rows are claimed and sent through the one
+outbox helper (``mpoffice.outbox``): two workers never send the same row, and delivery is *at
+least once* with a stable Message-ID.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
+from django.core.mail import EmailMessage
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from mpoffice.models import Delivery, Membership, Notification, NotificationPreference, Office
+from mpoffice.outbox import Claims, emails_send, message_id
 
 logger = logging.getLogger(__name__)
 
@@ -123,57 +120,21 @@ def unread_count(*, membership: Membership) -> int:
 
 # --- the outbox -------------------------------------------------------------------------------
 
-
-def _claimable(now: datetime) -> Q:
-    stale = now - timedelta(seconds=settings.NOTIFICATION_CLAIM_TIMEOUT_SECONDS)
-    return Q(email_state=Notification.EmailState.PENDING) | Q(
-        email_state=Notification.EmailState.CLAIMED, email_claimed_at__lt=stale
-    )
-
-
-def notifications_claim(
-    *, queryset: QuerySet[Notification], limit: int = EMAIL_BATCH
-) -> tuple[str, list[Notification]]:
-    """Claim up to ``limit`` rows of ``queryset`` for this worker: nobody else gets them.
-
-    PostgreSQL: the candidate rows are locked with SKIP LOCKED, so a second worker takes the
-    next ones instead of waiting. Everywhere: the UPDATE repeats the condition, so a row that
-    another worker claimed in between is not taken (it was re-checked under the row lock).
-    """
-    now = timezone.now()
-    token = uuid.uuid4().hex
-    condition = _claimable(now)
-    with transaction.atomic():
-        candidates = queryset.filter(condition).order_by("pk")
-        if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True)
-        ids = list(candidates.values_list("pk", flat=True)[:limit])
-        if not ids:
-            return token, []
-        Notification.objects.filter(condition, pk__in=ids).update(
-            email_state=Notification.EmailState.CLAIMED, email_claim=token, email_claimed_at=now
-        )
-    claimed = list(Notification.objects.filter(email_claim=token).select_related("user", "office").order_by("pk"))
-    return token, claimed
+# Pending rows wait for the outbox task; a claim a dead worker left goes stale after
+# EMAIL_CLAIM_TIMEOUT_SECONDS and the row is taken again (see mpoffice.outbox).
+NOTIFICATION_OUTBOX = Claims(
+    model=Notification,
+    waiting=Q(email_state__in=[Notification.EmailState.PENDING, Notification.EmailState.CLAIMED]),
+    timeout_seconds=lambda: settings.EMAIL_CLAIM_TIMEOUT_SECONDS,
+    claim_field="email_claim",
+    claimed_at_field="email_claimed_at",
+    on_claim={"email_state": Notification.EmailState.CLAIMED},
+    on_release={"email_state": Notification.EmailState.PENDING},
+)
 
 
-def _release(token: str, ids: list[int], error: str) -> None:
-    Notification.objects.filter(pk__in=ids, email_claim=token, email_state=Notification.EmailState.CLAIMED).update(
-        email_state=Notification.EmailState.PENDING, email_claim="", email_claimed_at=None, email_error=error[:300]
-    )
-
-
-def _mark_sent(token: str, ids: list[int], *, digest: bool = False) -> None:
-    now = timezone.now()
-    changes = {"email_state": Notification.EmailState.SENT, "email_sent_at": now, "email_error": ""}
-    if digest:
-        changes["digested_at"] = now
-    Notification.objects.filter(pk__in=ids, email_claim=token).update(**changes)
-
-
-def _message_id(name: str) -> str:
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "postbag.invalid"
-    return f"<{name}@{domain}>"
+def _sent(now: datetime) -> dict:
+    return {"email_state": Notification.EmailState.SENT, "email_sent_at": now, "email_error": ""}
 
 
 def _absolute(url: str) -> str:
@@ -193,43 +154,34 @@ def notification_email_message(notification: Notification) -> EmailMessage:
         body="\n\n".join(lines),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.user.email],
-        # Stable per notification: a copy sent twice (see the module docstring) is recognisable.
-        headers={"Message-ID": _message_id(f"notification-{notification.pk}")},
+        headers={"Message-ID": message_id(f"notification-{notification.pk}")},
     )
 
 
 def notification_emails_send(*, limit: int = EMAIL_BATCH) -> int:
     """Send one batch of pending e-mails; returns how many left. A mail-server error puts the
     unsent rows back to pending and is raised, so that the task retries with back-off."""
-    outbox = Notification.objects.filter(delivery=Delivery.EMAIL)
-    token, claimed = notifications_claim(queryset=outbox, limit=limit)
-    if not claimed:
-        return 0
-    sent: list[int] = []
-    try:
-        with get_connection() as mail:
-            for notification in claimed:
-                mail.send_messages([notification_email_message(notification)])
-                _mark_sent(token, [notification.pk])
-                sent.append(notification.pk)
-    except Exception as exc:
-        _release(token, [n.pk for n in claimed if n.pk not in sent], f"{type(exc).__name__}: {exc}")
-        raise
-    return len(sent)
+    return emails_send(
+        NOTIFICATION_OUTBOX,
+        queryset=Notification.objects.filter(delivery=Delivery.EMAIL).select_related("user", "office"),
+        limit=limit,
+        compose=notification_email_message,
+        sent=_sent,
+        error_field="email_error",
+    )
 
 
 def notification_digests_send(*, now: datetime | None = None) -> int:
     """One e-mail per person who chose the daily digest, listing their waiting notifications."""
-    pending = Notification.objects.filter(delivery=Delivery.DIGEST).filter(_claimable(now or timezone.now()))
+    pending = Notification.objects.filter(NOTIFICATION_OUTBOX.claimable(now), delivery=Delivery.DIGEST)
     user_ids = list(pending.values_list("user_id", flat=True).distinct())
     sent = 0
     User = get_user_model()
     for user in User.objects.filter(pk__in=user_ids, is_active=True):
-        token, claimed = notifications_claim(
-            queryset=Notification.objects.filter(delivery=Delivery.DIGEST, user=user), limit=500
-        )
-        if not claimed:
+        claim = NOTIFICATION_OUTBOX.claim(Notification.objects.filter(delivery=Delivery.DIGEST, user=user), limit=500)
+        if not claim:
             continue
+        claimed = list(claim.rows().select_related("office"))
         by_office: dict[str, list[Notification]] = defaultdict(list)
         for notification in claimed:
             by_office[notification.office.name].append(notification)
@@ -244,13 +196,13 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
             + "\nYou receive this digest by your choice; change it in Postbag under Notifications.",
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[user.email],
-            headers={"Message-ID": _message_id(f"digest-{user.pk}-{claimed[0].pk}-{claimed[-1].pk}")},
+            headers={"Message-ID": message_id(f"digest-{user.pk}-{claimed[0].pk}-{claimed[-1].pk}")},
         )
         try:
             message.send()
         except Exception as exc:
-            _release(token, [n.pk for n in claimed], f"{type(exc).__name__}: {exc}")
+            claim.release(email_error=f"{type(exc).__name__}: {exc}"[:300])
             raise
-        _mark_sent(token, [n.pk for n in claimed], digest=True)
+        claim.finish(**_sent(timezone.now()), digested_at=timezone.now())
         sent += 1
     return sent

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from celery.schedules import crontab
 
-from mpoffice.config import Config
+from mpoffice.config import Config, ConfigError
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -18,6 +18,15 @@ VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)  # the SQLite file, uploads and the no-server broker live here
 
 config = Config(BASE_DIR / ".env")
+
+
+def _seconds(name: str, *, default: int) -> int:
+    """A duration in whole seconds, at least 1 (a zero timeout would re-deliver or re-claim at once)."""
+    value = config.int(name, default=default)
+    if value < 1:
+        raise ConfigError(name, f"must be a whole number of seconds, at least 1, not {value}.")
+    return value
+
 
 DJANGO_ENV = config.choice("DJANGO_ENV", ("development", "production"), default="development")
 PRODUCTION = DJANGO_ENV == "production"
@@ -275,9 +284,17 @@ if not REDIS_URL:
         "store_processed": False,
     }
 else:
-    # Longer than any countdown or ETA the project uses, so Redis never re-delivers a task
-    # that is merely waiting for its time.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+    # How long Redis waits for a worker to acknowledge a message before delivering it again
+    # (the worker died with it). Longer than any countdown or ETA the project uses, so Redis
+    # never re-delivers a task that is merely waiting for its time; tests shorten it.
+    CELERY_VISIBILITY_TIMEOUT_SECONDS = _seconds("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=2 * 60 * 60)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+        # How often a worker looks for messages past the timeout (Kombu's default scans about
+        # every 100 s): a quarter of the timeout, at most a minute, one cheap Redis query.
+        "unacked_restore_interval": min(60, max(1, CELERY_VISIBILITY_TIMEOUT_SECONDS // 4)),
+        "unacked_restore_throttle": 1,
+    }
 # One Redis can serve several deployments (or test runs) when each uses its own queue.
 CELERY_TASK_DEFAULT_QUEUE = config.str("CELERY_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
@@ -318,13 +335,22 @@ CELERY_BEAT_SCHEDULE = {
     # Monday 08:00 in CELERY_TIMEZONE (Europe/London): 08:00 BST in summer, 08:00 GMT in winter.
     "weekly-summary": {"task": "mpoffice.tasks.weekly_summary", "schedule": crontab(day_of_week=1, hour=8, minute=0)},
     "bulk-resume": {"task": "letters.tasks.bulk_resume_stalled", "schedule": 60.0, "options": {"expires": 55}},
+    # Recovery sweeps: every state that waits on a message is found again from the database.
+    "letter-emails": {"task": "letters.tasks.letter_emails_sweep", "schedule": 60.0, "options": {"expires": 55}},
+    "casework-jobs-recover": {"task": "casework.tasks.jobs_recover", "schedule": 60.0, "options": {"expires": 55}},
+    "subject-access-expire": {"task": "casework.tasks.subject_access_expire", "schedule": crontab(hour=3, minute=30)},
 }
 # Reminders and notifications.
 # Where people reach Postbag: links in e-mails start with it.
 SITE_URL = config.str("SITE_URL", default="http://127.0.0.1:8000")
 APPROVAL_REMINDER_WORKING_DAYS = config.int("APPROVAL_REMINDER_WORKING_DAYS", default=3)
-# A notification e-mail claimed this long ago by a worker that never finished is sent again.
-NOTIFICATION_CLAIM_TIMEOUT_SECONDS = config.int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=600)
+# An e-mail (notification, letter, bulk letter) claimed this long ago by a worker that never
+# finished is sent again (mpoffice.outbox).
+EMAIL_CLAIM_TIMEOUT_SECONDS = _seconds("EMAIL_CLAIM_TIMEOUT_SECONDS", default=600)
+# A job (CSV import check or save, subject-access export) queued or claimed this long ago and
+# still unfinished is queued again by its recovery sweep: longer than any job's hard time limit
+# (21 minutes), so that a live worker is not overtaken.
+JOB_CLAIM_TIMEOUT_SECONDS = _seconds("JOB_CLAIM_TIMEOUT_SECONDS", default=30 * 60)
 # Bulk replies: letters per chunk task, and how long a run may make no progress before the
 # resume sweep queues it again (a worker died in the middle of a chunk).
 BULK_CHUNK_SIZE = config.int("BULK_CHUNK_SIZE", default=25)

@@ -216,6 +216,12 @@ class CeleryProcesses:
             conf.update(saved)
             _forget_broker_pools()
 
+    def drop_messages(self) -> int:
+        """Drop every message waiting in this test's queue, as a publish lost on the way (or a
+        broker restarted without saving) would: what happens next is up to the sweeps."""
+        with self.connection() as conn:
+            return conn.default_channel.queue_purge(self.queue) or 0
+
     def send(self, task_name: str, *, args: tuple = (), kwargs: dict | None = None, **options) -> str:
         with self.connection() as conn:
             result = celery_app.send_task(

@@ -21,7 +21,8 @@ def subject_access_path(instance: SubjectAccessExport, filename: str) -> str:
 class SubjectAccessExport(OfficeScopedModel):
     """A ZIP of everything held on one constituent, built by a Celery task.
 
-    Deleted with the constituent (an erasure removes the exports too).
+    Deleted with the constituent (an erasure removes the exports too); its file is deleted 30
+    days after it was built (the row stays, marked expired, as a record that it was made).
     """
 
     class Status(models.TextChoices):
@@ -29,6 +30,7 @@ class SubjectAccessExport(OfficeScopedModel):
         RUNNING = "running", "Being prepared"
         READY = "ready", "Ready to download"
         FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Deleted after 30 days"
 
     constituent = models.ForeignKey(Constituent, on_delete=models.CASCADE, related_name="subject_access_exports")
     requested_by = models.ForeignKey(
@@ -42,6 +44,10 @@ class SubjectAccessExport(OfficeScopedModel):
     size = models.PositiveBigIntegerField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
+    # The worker building it (mpoffice.outbox): an empty claim with a time means "queued at";
+    # the recovery sweep queues again an export whose time is stale.
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
 
     class Meta:
         ordering = ["-requested_at", "-pk"]
@@ -55,7 +61,7 @@ class SubjectAccessExport(OfficeScopedModel):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.Status.READY, self.Status.FAILED)
+        return self.status in (self.Status.READY, self.Status.FAILED, self.Status.EXPIRED)
 
 
 class RetentionReview(OfficeScopedModel):

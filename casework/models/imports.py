@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from mpoffice.models import OfficeScopedModel
 
@@ -57,6 +58,10 @@ class ImportBatch(OfficeScopedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The worker on it while checking or committing (mpoffice.outbox): an empty claim with a
+    # time means "queued at"; the recovery sweep queues again a job whose time is stale.
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from casework.models import Contact, TimelineEntry
 from letters import services
+from letters.emails import letter_emails_send
 from letters.models import Letter, Reply, Status
 from letters.selectors import replies_awaiting, replies_overdue, reply_times_by_organisation
 from tests.letters.factories import PDF_BYTES, TemplateFactory, approved_letter, make_case, make_constituent, make_post
@@ -36,7 +37,7 @@ def test_send_by_email_attaches_the_pdf_with_the_reference_and_a_reply_address(
     assert hashlib.sha256(content).hexdigest() == letter.pdf_sha256
     assert letter.emailed_at is not None
     # The claim makes the e-mail task idempotent: running it again sends nothing.
-    assert services.letter_email_send(letter_id=letter.pk) is False
+    assert letter_emails_send(letters=Letter.objects.filter(pk=letter.pk)) == 0
     assert len(mail.outbox) == 1
 
 

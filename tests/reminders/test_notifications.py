@@ -13,10 +13,10 @@ from django.utils import timezone
 from mpoffice.middleware import SESSION_OFFICE_KEY
 from mpoffice.models import Delivery, Notification, NotificationPreference
 from mpoffice.notifications import (
+    NOTIFICATION_OUTBOX,
     delivery_set,
     notification_digests_send,
     notification_emails_send,
-    notifications_claim,
     notifications_create,
 )
 from mpoffice.tasks import notifications_email
@@ -184,17 +184,17 @@ def test_in_app_preference_sends_no_email(staff):
 
 def test_a_claimed_row_is_not_taken_by_a_second_worker(staff):
     _notify(staff)
-    _, first = notifications_claim(queryset=Notification.objects.all())
-    _, second = notifications_claim(queryset=Notification.objects.all())
-    assert len(first) == 1 and second == []
+    first = NOTIFICATION_OUTBOX.claim(Notification.objects.all(), limit=50)
+    second = NOTIFICATION_OUTBOX.claim(Notification.objects.all(), limit=50)
+    assert len(first.ids) == 1 and second.ids == []
 
 
 def test_a_claim_left_by_a_dead_worker_is_taken_again_after_the_timeout(staff, settings):
     notification = _notify(staff)
-    notifications_claim(queryset=Notification.objects.all())  # ...and the worker died
+    NOTIFICATION_OUTBOX.claim(Notification.objects.all())  # ...and the worker died
     assert notification_emails_send() == 0
     Notification.objects.filter(pk=notification.pk).update(
-        email_claimed_at=timezone.now() - timedelta(seconds=settings.NOTIFICATION_CLAIM_TIMEOUT_SECONDS + 1)
+        email_claimed_at=timezone.now() - timedelta(seconds=settings.EMAIL_CLAIM_TIMEOUT_SECONDS + 1)
     )
     assert notification_emails_send() == 1
     assert len(mail.outbox) == 1

@@ -9,6 +9,7 @@ and the real broker (Redis with REDIS_URL, else the no-server filesystem broker)
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -17,18 +18,26 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from auditlog.models import LogEntry
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask, PeriodicTasks
 from django_celery_beat.schedulers import ModelEntry
 
-from casework.models import Case
+from casework import dataprotection, imports
+from casework.models import Attachment, Case, Constituent, ImportBatch, SubjectAccessExport
 from letters import services
 from letters.bulk import bulk_run_prepare
 from letters.models import BulkItem, BulkRun, Letter, LetterTemplate, Status
 from mpoffice.celery import app as celery_app
 from mpoffice.models import Notification, Reminder
+from mpoffice.outbox import message_id
+from tests.casework.factories import ConstituentFactory, ContactFactory
 from tests.celery_helpers import celery_processes, wait_for
 from tests.conftest import IN_CI, need
 from tests.letters.factories import make_case, make_constituent, make_post
@@ -55,7 +64,7 @@ def worker_env(tmp_path):
         "BULK_CHUNK_SIZE": "8",
         "BULK_STALL_SECONDS": "1",
         # An e-mail claimed by a killed worker is sent again after this long (10 minutes in production).
-        "NOTIFICATION_CLAIM_TIMEOUT_SECONDS": "2",
+        "EMAIL_CLAIM_TIMEOUT_SECONDS": "2",
         "LOG_LEVEL": "INFO",
     }
 
@@ -191,7 +200,7 @@ def _assert_one_letter_each(run: BulkRun, people: int) -> None:
     postal = BulkItem.objects.filter(run=run, channel="post")
     assert not postal.filter(batch=None).exists(), "every postal letter is in a print batch"
     emailed = BulkItem.objects.filter(run=run, channel="email")
-    assert not emailed.exclude(email_state=BulkItem.EmailState.SENT).exists(), "every e-mail left (at least once)"
+    assert not emailed.exclude(letter__email_state=Letter.EmailState.SENT).exists(), "every e-mail left (at least once)"
 
 
 def test_killing_the_worker_mid_bulk_run_gives_exactly_one_letter_each(
@@ -329,3 +338,207 @@ def test_two_beats_by_mistake_raise_each_reminder_once(
             timeout=60,
         )
     _assert_each_letter_reminded_once(letters, recipients=1)
+
+
+# --- every job that waits on a message: killed workers and lost messages ------------------------
+# Each job below is published, its message dropped (never delivered), then found by its recovery
+# sweep; its worker is SIGKILLed half-way and the queue dropped again (no redelivery: on Redis an
+# unacknowledged message comes back only after the 2-hour visibility timeout). Beat's sweeps,
+# sent by the test every 2 s as beat would every minute, must finish each job exactly once.
+
+JOBS_RECOVER = "casework.tasks.jobs_recover"
+LETTER_EMAILS = "letters.tasks.letter_emails_sweep"
+
+
+@pytest.fixture
+def job_env(worker_env):
+    # A job or e-mail claimed or queued this long ago is taken again (30 and 10 minutes in production).
+    return {**worker_env, "JOB_CLAIM_TIMEOUT_SECONDS": "3", "EMAIL_CLAIM_TIMEOUT_SECONDS": "3"}
+
+
+def _kill_when(celery, condition, *, what: str) -> None:
+    """SIGKILL the worker (and its pool) as soon as ``condition()`` holds: half-way through a job."""
+    wait_for(condition, what=what, timeout=90, interval=0.02)
+    celery.kill_worker()
+
+
+def _people_csv(rows: int) -> bytes:
+    lines = ["first_name,last_name,postcode,email,phone\n"]
+    lines += [f"Person{n},Surname{n % 997},MK{n % 19 + 1} {n % 10}AB,person{n}@example.org,\n" for n in range(rows)]
+    return "".join(lines).encode()
+
+
+def test_an_import_lost_and_killed_is_checked_and_saved_exactly_once(
+    transactional_db, real_broker, tmp_path, job_env, office, staff
+):
+    rows = 40_000
+    upload = SimpleUploadedFile("people.csv", _people_csv(rows), content_type="text/csv")
+    with celery_processes(tmp_path=tmp_path, extra_env=job_env, worker=False) as celery:
+        with celery.app_publishes_here():
+            batch = imports.import_start(office=office, by=staff.user, kind="constituents", upload=upload)
+        assert celery.drop_messages() == 1, "the check's message was published, and is lost"
+        celery.start_worker()
+
+        def batch_now():
+            return ImportBatch.objects.get(pk=batch.pk)
+
+        def checking_half_way():
+            b = batch_now()
+            return b.status == ImportBatch.Status.VALIDATING and 0 < b.processed_rows < rows
+
+        _like_beat(celery, JOBS_RECOVER, checking_half_way, what="the sweep to queue the check again")
+        celery.kill_worker()
+        assert batch_now().status == ImportBatch.Status.VALIDATING, "killed half-way through the check"
+        celery.drop_messages()
+        celery.start_worker()
+        _like_beat(
+            celery,
+            JOBS_RECOVER,
+            lambda: batch_now().status == ImportBatch.Status.PREVIEW,
+            what="the check to be done again",
+        )
+        assert (batch_now().total_rows, batch_now().new_rows) == (rows, rows)
+
+        with celery.app_publishes_here():
+            imports.import_commit(batch=batch_now(), by=staff.user)
+        if connection.vendor == "postgresql":  # progress shows while the transaction is open
+            _kill_when(celery, lambda: batch_now().processed_rows > 0, what="the import to be half-way through saving")
+        else:
+            _kill_when(
+                celery,
+                lambda: "casework.tasks.import_commit[" in celery.log(f"worker-{celery.worker_starts}"),
+                what="the worker to start saving",
+            )
+        assert batch_now().status == ImportBatch.Status.COMMITTING, "killed half-way through saving"
+        assert not Constituent.objects.filter(office=office).exists(), "the killed transaction saved nothing"
+        celery.drop_messages()
+        celery.start_worker()
+        _like_beat(
+            celery, JOBS_RECOVER, lambda: batch_now().status == ImportBatch.Status.DONE, what="the import to be saved"
+        )
+        # The next sweeps find nothing more to do.
+        for _ in range(2):
+            celery.send(JOBS_RECOVER)
+        wait_for(
+            lambda: celery.log(f"worker-{celery.worker_starts}").count(f"Task {JOBS_RECOVER}[") >= 2,
+            what="the later sweeps",
+        )
+    assert Constituent.objects.filter(office=office).count() == rows, "every row saved, once"
+    assert Constituent.objects.filter(office=office).values("email").distinct().count() == rows
+
+
+def test_a_subject_access_export_lost_and_killed_is_built_exactly_once(
+    transactional_db, real_broker, tmp_path, job_env, office, staff
+):
+    person = ConstituentFactory(office=office)
+    contact = ContactFactory(office=office, constituent=person)
+    # Enough files to take the build a few seconds, so that the kill falls half-way.
+    stored = default_storage.save("attachments/big.bin", ContentFile(os.urandom(512 * 1024)))
+    files = 120
+    Attachment.objects.bulk_create(
+        Attachment(
+            office=office,
+            contact=contact,
+            file=stored,
+            original_name=f"scan-{n}.pdf",
+            content_type="application/pdf",
+            size=512 * 1024,
+            sha256="0" * 64,
+        )
+        for n in range(files)
+    )
+    with celery_processes(tmp_path=tmp_path, extra_env=job_env, worker=False) as celery:
+        with celery.app_publishes_here():
+            export = dataprotection.subject_access_request(constituent=person, by=staff.user)
+        assert celery.drop_messages() == 1, "the build's message was published, and is lost"
+        celery.start_worker()
+
+        def export_now():
+            return SubjectAccessExport.objects.get(pk=export.pk)
+
+        def building_half_way():
+            e = export_now()
+            return e.status == SubjectAccessExport.Status.RUNNING and 30 < e.progress < 90
+
+        _like_beat(celery, JOBS_RECOVER, building_half_way, what="the sweep to queue the build again")
+        celery.kill_worker()
+        assert export_now().status == SubjectAccessExport.Status.RUNNING, "killed half-way through the build"
+        celery.drop_messages()
+        celery.start_worker()
+        _like_beat(
+            celery,
+            JOBS_RECOVER,
+            lambda: export_now().status == SubjectAccessExport.Status.READY,
+            what="the export to be built again",
+        )
+    done = export_now()
+    names = dataprotection.zip_names(done.file.read())
+    assert sum(name.startswith("attachments/") for name in names) == files
+    events = LogEntry.objects.filter(additional_data__event="subject-access-export", object_pk=str(person.pk))
+    assert events.count() == 1, "made (and audited) once"
+    left = {p.name for p in (tmp_path / "media" / "subject-access" / str(office.pk)).iterdir()}
+    assert left == {os.path.basename(done.file.name)}, "no copy of a superseded build left behind"
+
+
+def test_letter_emails_lost_and_killed_all_leave_at_least_once(
+    transactional_db, real_broker, tmp_path, job_env, office, staff
+):
+    post = make_post(office)
+    pdf = default_storage.save("letters/sent.pdf", ContentFile(b"%PDF-1.4 a letter\n" * 2000))
+    count = 200
+    letters = [
+        services.letter_create(
+            office=office, by=staff.user, subject=f"Question {i}", body="Please reply.", recipient_post=post
+        )
+        for i in range(count)
+    ]
+    # Sent by e-mail, their nudges lost: the PDFs are not what this test is about.
+    Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
+        status=Status.SENT,
+        sent_on=timezone.localdate(),
+        sent_channel="email",
+        sent_to="minister@example.org",
+        pdf=pdf,
+        email_state=Letter.EmailState.PENDING,
+    )
+
+    def emailed() -> int:
+        return Letter.objects.filter(pk__in=[letter.pk for letter in letters], email_state="sent").count()
+
+    with celery_processes(tmp_path=tmp_path, extra_env=job_env) as celery:
+        celery.send(LETTER_EMAILS)
+        seen = wait_for(lambda: n if (n := emailed()) > 0 else None, what="the e-mails to leave", interval=0.02)
+        celery.kill_worker()
+        assert seen < count, "killed half-way through the outbox"
+        celery.drop_messages()
+        celery.start_worker()
+        _like_beat(celery, LETTER_EMAILS, lambda: emailed() == count, what="every letter to be e-mailed")
+    lines = [line for path in (tmp_path / "mail").iterdir() for line in path.read_text().splitlines()]
+    per_letter = Counter(line.split(":", 1)[1].strip() for line in lines if line.startswith("Message-ID:"))
+    expected = {message_id(f"letter-{letter.reference}") for letter in letters}
+    assert set(per_letter) == expected, "every letter e-mailed, each with its own stable Message-ID"
+    # At least once: only an e-mail in flight when the worker was killed may leave twice.
+    assert sum(per_letter.values()) - count <= 1
+
+
+# --- broker redelivery ---------------------------------------------------------------------------
+
+
+def test_redis_redelivers_a_task_whose_worker_was_killed_and_it_completes_once(
+    transactional_db, real_broker, tmp_path, worker_env, office, staff
+):
+    """No sweep, no resend: the broker alone brings the message back (acks_late), after the
+    visibility timeout, shortened for this test."""
+    need(bool(settings.REDIS_URL), "REDIS_URL is not set: redelivery by the broker is Redis's")
+    letters = _overdue_letters(office, staff, count=150)
+    env = {**worker_env, "CELERY_VISIBILITY_TIMEOUT_SECONDS": "4"}
+    started = time.monotonic()
+    with celery_processes(tmp_path=tmp_path, extra_env=env) as celery:
+        celery.send(SWEEP)  # once, and never again
+        _kill_mid_way(celery, _reminded, total=len(letters), what="the overdue sweep")
+        celery.start_worker()
+        wait_for(lambda: _reminded() == len(letters), what="Redis to deliver the sweep again", timeout=45)
+        # The second worker received the one message again, and finished it.
+        wait_for(lambda: f"Task {SWEEP}[" in (log := celery.log("worker-2")) and "succeeded" in log, what="its end")
+    _assert_each_letter_reminded_once(letters, recipients=1)
+    assert time.monotonic() - started < 60
