@@ -8,8 +8,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from casework.campaigns import campaign_cases, campaigns_for
@@ -19,7 +19,7 @@ from letters.bulk import bulk_preview, bulk_progress, bulk_run_cancel, bulk_run_
 from letters.models import BulkBatch, BulkItem, BulkRun
 from letters.selectors import templates_for
 from letters.services import LetterError
-from mpoffice.access import office_required
+from mpoffice.access import READ_METHODS, get_for_member, office_required
 from mpoffice.models import Role
 
 RUNNERS = (Role.STAFF,)
@@ -51,16 +51,9 @@ class BulkNewForm(forms.Form):
         return cleaned
 
 
-def _get_only(request):
-    """Reading views answer GET only, checked after the lookup (another office's run is a 404
-    whatever the method)."""
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
-    return None
-
-
-def _run(request, pk: int) -> BulkRun:
-    return get_object_or_404(BulkRun.objects.for_office(request.office).select_related("template", "campaign"), pk=pk)
+def _run(request, pk: int, *, methods=()) -> BulkRun:
+    scope = BulkRun.objects.for_office(request.office).select_related("template", "campaign")
+    return get_for_member(request, scope, methods=methods, pk=pk)
 
 
 @require_GET
@@ -120,9 +113,7 @@ def bulk_new(request):
 
 @office_required(*WATCHERS)
 def bulk_detail(request, pk: int):
-    run = _run(request, pk)
-    if not_allowed := _get_only(request):
-        return not_allowed
+    run = _run(request, pk, methods=READ_METHODS)
     failures = Paginator(
         run.items.filter(status=BulkItem.Status.FAILED).select_related("constituent", "case").order_by("pk"), 50
     ).get_page(request.GET.get("page"))
@@ -142,9 +133,7 @@ def bulk_detail(request, pk: int):
 
 @office_required(*WATCHERS)
 def bulk_progress_view(request, pk: int):
-    run = _run(request, pk)
-    if not_allowed := _get_only(request):
-        return not_allowed
+    run = _run(request, pk, methods=READ_METHODS)
     return render(request, "letters/includes/bulk_progress.html", {"run": run, "progress": bulk_progress(run=run)})
 
 
@@ -172,9 +161,7 @@ def bulk_cancel(request, pk: int):
 
 @office_required(*WATCHERS)
 def bulk_batch_pdf(request, pk: int):
-    batch = get_object_or_404(BulkBatch.objects.for_office(request.office), pk=pk)
-    if not_allowed := _get_only(request):
-        return not_allowed
+    batch = get_for_member(request, BulkBatch.objects.for_office(request.office), methods=READ_METHODS, pk=pk)
     return FileResponse(
         batch.pdf.open("rb"),
         content_type="application/pdf",

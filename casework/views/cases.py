@@ -10,7 +10,7 @@ from casework.forms import CaseAssignForm, CaseForm, CaseStatusForm, NoteForm
 from casework.selectors import case_list as case_list_query
 from casework.selectors import constituents_for, timeline_page, topics_for
 from casework.timeline import kind_for
-from casework.views import LIST_PAGE_SIZE, WRITERS, get_case, office_users, require_role
+from casework.views import LIST_PAGE_SIZE, WRITERS, get_case, office_users
 from mpoffice.access import office_required
 from mpoffice.models import Role
 from mpoffice.pagination import CappedPaginator
@@ -111,8 +111,7 @@ def case_detail(request, pk):
 
 @office_required()
 def case_edit(request, pk):
-    case = get_case(request, pk)
-    require_role(request, *WRITERS)
+    case = get_case(request, pk, roles=WRITERS)
     constituents = constituents_for(membership=request.membership)
     topics = topics_for(membership=request.membership, active_only=True)
     if case.topic_id:
@@ -135,8 +134,7 @@ def case_edit(request, pk):
 @require_POST
 @office_required()
 def case_status(request, pk):
-    case = get_case(request, pk)
-    require_role(request, *WRITERS)
+    case = get_case(request, pk, roles=WRITERS)
     form = CaseStatusForm(request.POST)
     if form.is_valid():
         services.case_set_status(
@@ -155,8 +153,7 @@ def case_status(request, pk):
 @require_POST
 @office_required()
 def case_assign(request, pk):
-    case = get_case(request, pk)
-    require_role(request, *WRITERS)
+    case = get_case(request, pk, roles=WRITERS)
     form = CaseAssignForm(request.POST, members=office_users(case.office))
     if form.is_valid():
         services.case_assign(case=case, by=request.user, assignee=form.cleaned_data["assignee"])
@@ -169,8 +166,7 @@ def case_assign(request, pk):
 @require_POST
 @office_required()
 def note_create(request, pk):
-    case = get_case(request, pk)
-    require_role(request, *WRITERS)
+    case = get_case(request, pk, roles=WRITERS)
     form = NoteForm(request.POST)
     if form.is_valid():
         services.note_add(case=case, by=request.user, text=form.cleaned_data["text"])
