@@ -56,7 +56,12 @@ def letter_list(*, membership: Membership, status: str = "") -> QuerySet[Letter]
     letters = (
         letters_for(membership=membership)
         .select_related("office", "recipient_post__organisation", "recipient_constituent")
-        .prefetch_related(Prefetch("signatories", queryset=LetterSignatory.objects.order_by("position", "pk")))
+        .prefetch_related(
+            Prefetch("signatories", queryset=LetterSignatory.objects.order_by("position", "pk")),
+            # A co-signing office's rows withhold the case's merge values (letters.cosigning).
+            Prefetch("letter_cases", queryset=LetterCase.objects.select_related("case").order_by("pk")),
+            Prefetch("letter_cases__case__constituents"),
+        )
     )
     if status:
         letters = letters.filter(status=status)

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from letters import selectors, services
+from letters import cosigning, selectors, services
 from letters.forms import (
     CloseForm,
     CosignForm,
@@ -74,6 +74,8 @@ def letter_list(request):
         status = ""
     letters = selectors.letter_list(membership=request.membership, status=status)
     page = Paginator(letters, 25).get_page(request.GET.get("page"))
+    for letter in page:
+        letter.subject_shown = cosigning.subject_for(letter, request.office)
     waiting = None
     if request.membership.is_mp:
         waiting = selectors.letters_waiting_for_mp(membership=request.membership).count()
@@ -129,7 +131,7 @@ def letter_detail(request, pk: int):
         "letter": letter,
         # The text as it will be printed (merge fields filled in, greeting once), so the MP
         # approves what the recipient will read.
-        "doc": letter_document(letter),
+        "doc": letter_document(letter, redacted=cosigning.sees_redacted(letter, request.office)),
         "own": own,
         "signatories": signatories,
         "my_signature": my_signature,
@@ -336,17 +338,18 @@ def letter_publish(request, pk: int):
 @office_required()
 def letter_preview(request, pk: int):
     letter = get_letter(request, pk, methods=READ_METHODS)
-    return HttpResponse(letter_html(letter))
+    return HttpResponse(letter_html(letter, redacted=cosigning.sees_redacted(letter, request.office)))
 
 
 @office_required()
 def letter_pdf_view(request, pk: int):
     letter = get_letter(request, pk, methods=READ_METHODS)
     filename = f"{letter.reference}.pdf"
-    if letter.pdf:
+    redacted = cosigning.sees_redacted(letter, request.office)
+    if letter.pdf and not redacted:
         # The exact PDF that was sent: never rendered again.
         return FileResponse(letter.pdf.open("rb"), content_type="application/pdf", filename=filename)
-    response = HttpResponse(letter_pdf(letter), content_type="application/pdf")
+    response = HttpResponse(letter_pdf(letter, redacted=redacted), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
