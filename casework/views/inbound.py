@@ -103,6 +103,10 @@ def inbound_upload(request):
             form.add_error("file" if source == InboundMessage.Source.UPLOAD else "text", str(error))
         else:
             message = received.message
+            if not inbound_messages_for(membership=request.membership).filter(pk=message.pk).exists():
+                # Filed on a case this member may not see (a sensitive case): say nothing of it.
+                messages.success(request, "The message was received and filed. Office staff can see where.")
+                return redirect("casework:inbound-list")
             if not received.created:
                 messages.info(request, "This message was already received; here it is.")
             elif received.handled_as:

@@ -15,6 +15,7 @@ import io
 import pytest
 from django.urls import reverse
 
+from tests.casework_b.factories import eml
 from tests.isolation import BUILDERS as ISOLATION_BUILDERS
 from tests.security.sensitive import (
     BUILDERS,
@@ -154,3 +155,13 @@ def test_the_contact_search_finds_the_case_for_its_assignee_only(world, client_f
     query = {"q": CONTACT_WORDS.split()[0], "in": "contacts"}
     assert CONTACT_WORDS in _text(client_for(world.assignee).get(url, query))
     assert CONTACT_WORDS not in _text(client_for(world.caseworker).get(url, query))
+
+
+def test_an_email_filed_on_the_sensitive_case_says_nothing_of_it_to_the_uploader(world, client_for):
+    raw = eml(subject=f"Re: {world.case.reference}", body="Any news?\n", message_id="<followup@example.org>")
+    response = client_for(world.caseworker).post(
+        reverse("casework:inbound-upload"), {"text": raw.decode()}, follow=True
+    )
+    assert response.status_code == 200
+    assert "attached to case" not in _text(response)
+    assert not [marker for marker in world.markers[1:] if marker in _text(response)]
