@@ -22,8 +22,8 @@ from django.db.models.functions import Upper
 from casework.models import Case, Constituent, Contact
 from casework.phones import phone_normalise
 from casework.postcodes import postcode_normalise
-from casework.selectors import cases_for, constituents_for
-from mpoffice.models import Membership, Role
+from casework.selectors import cases_for, constituents_for, contacts_for
+from mpoffice.models import Membership
 
 SEARCH_CONFIG = "english"
 QUERY_MAX_LENGTH = 200
@@ -124,22 +124,6 @@ def _words(query: str) -> list[str]:
     return [word for word in re.split(r"[^\w'-]+", query) if word][:10]
 
 
-def _visible_contacts(membership: Membership) -> QuerySet[Contact]:
-    contacts = Contact.objects.for_office(membership.office)
-    if membership.role == Role.CASEWORKER:
-        # Leave out the few sensitive cases this caseworker may not read: a small hashed
-        # NOT IN, instead of joining every matching contact (tens of thousands for common
-        # words) to its case to test visibility row by row.
-        hidden = (
-            Case.objects.for_office(membership.office)
-            .filter(is_sensitive=True)
-            .exclude(assignee_id=membership.user_id)
-            .values("pk")
-        )
-        contacts = contacts.exclude(case__in=hidden)
-    return contacts
-
-
 def cases_matching(*, membership: Membership, query: str) -> QuerySet[Case]:
     """Cases whose reference, summary or description contain the words, newest first."""
     query = _clean(query)
@@ -163,7 +147,7 @@ def contacts_matching(*, membership: Membership, query: str) -> QuerySet[Contact
     filter ``search_snippet``).
     """
     query = _clean(query)
-    contacts = _visible_contacts(membership).select_related("case", "constituent").defer("search")
+    contacts = contacts_for(membership=membership).select_related("case", "constituent").defer("search")
     if not query:
         return contacts.none()
     if uses_postgres():

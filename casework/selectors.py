@@ -10,7 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower, Substr
 
-from casework.models import Attachment, Case, Constituent, Contact, TimelineEntry, Topic
+from casework.models import Attachment, Case, Constituent, Contact, InboundMessage, TimelineEntry, Topic
 from casework.timeline import register_source_queryset, source_querysets
 from mpoffice.models import Membership, Role
 
@@ -22,35 +22,120 @@ register_source_queryset(
 )
 
 
-def cases_for(*, membership: Membership) -> QuerySet[Case]:
-    """Cases this member may see: the office's, less sensitive cases they may not read.
+# --- What a member may see --------------------------------------------------------------
+#
+# The sensitive-case rule, written once. A sensitive case is visible only to its assignee,
+# office staff and the MP; everything derived from it (its contacts, their attachments, the
+# e-mails attached to it, letters about it, their replies, a person known only through it)
+# is hidden with it. Derived querysets compose the rule through their relation path with
+# ``without_hidden``; nothing else may write it again.
 
-    A sensitive case is visible only to its assignee, office staff and the MP.
-    """
+
+def _hides_sensitive_cases(membership: Membership) -> bool:
+    # Office staff and the MP read every case of the office; a caseworker, their own.
+    return membership.role == Role.CASEWORKER
+
+
+def _hidden_case(membership: Membership) -> Q:
+    return Q(is_sensitive=True) & ~Q(assignee_id=membership.user_id)
+
+
+def cases_hidden_from(*, membership: Membership) -> QuerySet[Case]:
+    """The office's sensitive cases this member may not read (few: a small ``NOT IN``)."""
+    if not _hides_sensitive_cases(membership):
+        return Case.objects.none()
+    return Case.objects.for_office(membership.office).filter(_hidden_case(membership))
+
+
+def cases_for(*, membership: Membership) -> QuerySet[Case]:
+    """Cases this member may see: the office's, less sensitive cases they may not read."""
     cases = Case.objects.for_office(membership.office)
-    if membership.role == Role.CASEWORKER:
-        cases = cases.filter(Q(is_sensitive=False) | Q(assignee_id=membership.user_id))
+    if _hides_sensitive_cases(membership):
+        cases = cases.exclude(_hidden_case(membership))
     return cases
 
 
+def constituents_hidden_from(*, membership: Membership) -> QuerySet[Constituent]:
+    """People this member knows of only through cases hidden from them: on (or writing for)
+    a hidden case and on no case they may see. Their name and address would tell what the
+    sensitive case is about; a person with a case the member may see stays visible."""
+    if not _hides_sensitive_cases(membership):
+        return Constituent.objects.none()
+    hidden = cases_hidden_from(membership=membership)
+    seen_elsewhere = Exists(
+        Case.objects.filter(Q(case_constituents__constituent=OuterRef("pk")) | Q(correspondent=OuterRef("pk"))).exclude(
+            _hidden_case(membership)
+        )
+    )
+    return (
+        Constituent.objects.for_office(membership.office)
+        .filter(Q(case_links__case__in=hidden) | Q(cases_as_correspondent__in=hidden))
+        .exclude(seen_elsewhere)
+        .distinct()
+    )
+
+
+def without_hidden(
+    queryset: QuerySet,
+    *,
+    membership: Membership,
+    case_paths: tuple[str, ...] = (),
+    constituent_paths: tuple[str, ...] = (),
+) -> QuerySet:
+    """``queryset`` less the rows reached through a case or a person hidden from the member.
+
+    Each path names a relation from the queryset's model to a case (``"case"``,
+    ``"contact__case"``, ``"letter_cases__case"``) or to a constituent. A row whose path is
+    empty stays; a row with any hidden case or person on a many-valued path goes. Written as
+    ``NOT IN`` the few hidden rows, so that a list of thousands is not joined to its cases.
+    """
+    if not _hides_sensitive_cases(membership):
+        return queryset
+    hidden_cases = cases_hidden_from(membership=membership).values("pk")
+    for path in case_paths:
+        queryset = queryset.exclude(**{f"{path}__in": hidden_cases})
+    if constituent_paths:
+        hidden_people = constituents_hidden_from(membership=membership).values("pk")
+        for path in constituent_paths:
+            queryset = queryset.exclude(**{f"{path}__in": hidden_people})
+    return queryset
+
+
 def constituents_for(*, membership: Membership) -> QuerySet[Constituent]:
-    """The office's constituents, without records that were merged away."""
-    return Constituent.objects.for_office(membership.office).filter(merged_into=None)
+    """The office's constituents, without records that were merged away or people known only
+    through cases hidden from the member."""
+    constituents = Constituent.objects.for_office(membership.office).filter(merged_into=None)
+    return without_hidden(constituents, membership=membership, constituent_paths=("pk",))
 
 
 def contacts_for(*, membership: Membership) -> QuerySet[Contact]:
-    """The office's contacts, less those about cases this member may not see."""
-    contacts = Contact.objects.for_office(membership.office)
-    if membership.role == Role.CASEWORKER:
-        contacts = contacts.filter(Q(case=None) | Q(case__in=cases_for(membership=membership)))
-    return contacts
+    """The office's contacts, less those about cases (or people) this member may not see."""
+    return without_hidden(
+        Contact.objects.for_office(membership.office),
+        membership=membership,
+        case_paths=("case",),
+        constituent_paths=("constituent",),
+    )
 
 
 def attachments_for(*, membership: Membership) -> QuerySet[Attachment]:
-    attachments = Attachment.objects.for_office(membership.office)
-    if membership.role == Role.CASEWORKER:
-        attachments = attachments.filter(Q(contact__case=None) | Q(contact__case__in=cases_for(membership=membership)))
-    return attachments
+    return without_hidden(
+        Attachment.objects.for_office(membership.office),
+        membership=membership,
+        case_paths=("contact__case",),
+        constituent_paths=("contact__constituent",),
+    )
+
+
+def inbound_messages_for(*, membership: Membership) -> QuerySet[InboundMessage]:
+    """E-mails received by the office, less those attached to a case (or matched to a person)
+    this member may not see."""
+    return without_hidden(
+        InboundMessage.objects.for_office(membership.office),
+        membership=membership,
+        case_paths=("case", "contact__case"),
+        constituent_paths=("constituent",),
+    )
 
 
 def topics_for(*, membership: Membership, active_only: bool = False) -> QuerySet[Topic]:
@@ -79,7 +164,7 @@ def constituent_list(*, membership: Membership) -> QuerySet[Constituent]:
 
 def constituent_duplicates(
     *,
-    office,
+    membership: Membership,
     kind: str = Constituent.Kind.PERSON,
     email: str = "",
     phone: str = "",
@@ -110,7 +195,7 @@ def constituent_duplicates(
             match |= same_name
     if not match:
         return []
-    candidates = Constituent.objects.for_office(office).filter(merged_into=None).filter(match).select_related("ward")
+    candidates = constituents_for(membership=membership).filter(match).select_related("ward")
     if exclude_pk:
         candidates = candidates.exclude(pk=exclude_pk)
     return list(candidates[:limit])
@@ -123,10 +208,10 @@ class DuplicateGroup:
     members: list[Constituent]
 
 
-def suspected_duplicates(*, office, limit: int = DUPLICATE_GROUPS_MAX) -> list[DuplicateGroup]:
+def suspected_duplicates(*, membership: Membership, limit: int = DUPLICATE_GROUPS_MAX) -> list[DuplicateGroup]:
     """Groups of the office's constituents that share an e-mail, a phone, or a name key at one
     postcode. A bounded number of queries: one GROUP BY per rule, one fetch per rule."""
-    live = Constituent.objects.for_office(office).filter(merged_into=None)
+    live = constituents_for(membership=membership)
     groups: list[DuplicateGroup] = []
 
     def collect(reason: str, key_fields: dict, base: QuerySet, describe) -> None:
@@ -184,6 +269,10 @@ __all__ = [
     "attachments_for",
     "case_list",
     "cases_for",
+    "cases_hidden_from",
+    "constituents_hidden_from",
+    "inbound_messages_for",
+    "without_hidden",
     "constituent_duplicates",
     "constituent_list",
     "constituents_for",

@@ -10,8 +10,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
@@ -32,7 +32,7 @@ from letters.bulk import (
 from letters.models import BulkBatch, BulkItem, BulkRun
 from letters.selectors import templates_for
 from letters.services import LetterError
-from mpoffice.access import office_required
+from mpoffice.access import READ_METHODS, get_for_member, office_required
 from mpoffice.models import Role
 
 RUNNERS = (Role.STAFF,)
@@ -74,21 +74,11 @@ class BulkReturnForm(forms.Form):
     )
 
 
-def _get_only(request):
-    """Reading views answer GET only, checked after the lookup (another office's run is a 404
-    whatever the method)."""
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
-    return None
-
-
-def _run(request, pk: int) -> BulkRun:
-    return get_object_or_404(
-        BulkRun.objects.for_office(request.office).select_related(
-            "office", "template", "campaign", "created_by", "approved_by", "returned_by"
-        ),
-        pk=pk,
+def _run(request, pk: int, *, methods=()) -> BulkRun:
+    scope = BulkRun.objects.for_office(request.office).select_related(
+        "office", "template", "campaign", "created_by", "approved_by", "returned_by"
     )
+    return get_for_member(request, scope, methods=methods, pk=pk)
 
 
 @require_GET
@@ -196,17 +186,13 @@ def _detail(request, run: BulkRun, *, return_form: BulkReturnForm | None = None,
 
 @office_required(*WATCHERS)
 def bulk_detail(request, pk: int):
-    run = _run(request, pk)
-    if not_allowed := _get_only(request):
-        return not_allowed
+    run = _run(request, pk, methods=READ_METHODS)
     return _detail(request, run)
 
 
 @office_required(*WATCHERS)
 def bulk_progress_view(request, pk: int):
-    run = _run(request, pk)
-    if not_allowed := _get_only(request):
-        return not_allowed
+    run = _run(request, pk, methods=READ_METHODS)
     return render(request, "letters/includes/bulk_progress.html", {"run": run, "progress": bulk_progress(run=run)})
 
 
@@ -278,9 +264,7 @@ def bulk_cancel(request, pk: int):
 
 @office_required(*WATCHERS)
 def bulk_batch_pdf(request, pk: int):
-    batch = get_object_or_404(BulkBatch.objects.for_office(request.office), pk=pk)
-    if not_allowed := _get_only(request):
-        return not_allowed
+    batch = get_for_member(request, BulkBatch.objects.for_office(request.office), methods=READ_METHODS, pk=pk)
     return FileResponse(
         batch.pdf.open("rb"),
         content_type="application/pdf",

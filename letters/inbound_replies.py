@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from casework.inbound import LeaveForTriage, ParsedMessage, inbound_mark_handled
 from casework.models import Case, InboundMessage
-from casework.selectors import cases_for
 from letters.models import Letter, Reply, Status
 from letters.selectors import letters_drafted_by, replies_awaiting
 from letters.services import LetterError, reply_record
@@ -54,26 +53,17 @@ def letter_reference_of(*, office: Office, parsed: ParsedMessage) -> str | None:
     return letter_reference_in(prefix=office.reference_prefix, text=parsed.subject)
 
 
-def _seen_by(letters: QuerySet[Letter], membership: Membership) -> QuerySet[Letter]:
-    """Less the letters linked to a case this member may not see (the case rule is
-    ``cases_for``'s; a letter with such a case tells of it, so it is not offered)."""
-    hidden_cases = Case.objects.for_office(membership.office).exclude(pk__in=cases_for(membership=membership))
-    return letters.exclude(letter_cases__case__in=hidden_cases)
-
-
 def letters_open_to_reply(*, office: Office, membership: Membership | None) -> QuerySet[Letter]:
     """The letters an arriving reply may be filed on: sent ones, of the office, that the member
     adding it may see (all of them for a mailbox)."""
-    if membership is None:
-        letters = Letter.objects.for_office(office)
-    else:
-        letters = _seen_by(letters_drafted_by(membership=membership), membership)
+    # A mailbox has no member: every letter of the office. A member: the selector's (sensitive-case rule).
+    letters = Letter.objects.for_office(office) if membership is None else letters_drafted_by(membership=membership)
     return letters.filter(status__in=[Status.SENT, Status.REPLY_RECEIVED])
 
 
 def letters_awaiting_reply(*, membership: Membership) -> QuerySet[Letter]:
     """The inbox's picker: sent letters waiting for a reply that this member may see."""
-    return _seen_by(replies_awaiting(membership=membership), membership)
+    return replies_awaiting(membership=membership)
 
 
 def _filed_with(letter: Letter) -> Case | None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from casework import inbound
 from casework.models import InboundMessage
-from casework.views.inbound import _get_message as inbox_message
+from casework.views import get_inbound_message as inbox_message
 from letters.inbound_replies import inbound_reply_record, letters_awaiting_reply
 from letters.models import Letter, Reply
 from letters.services import LetterError

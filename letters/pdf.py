@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils.dateformat import format as date_format
 
 from casework.models import Case, Constituent
-from letters import merge
+from letters import cosigning, merge
 from letters.models import Letter
 from mpoffice.models import Office
 
@@ -128,12 +128,16 @@ def _paragraphs(text: str) -> list[list[str]]:
     return [block.split("\n") for block in blocks if block.strip()]
 
 
-def letter_document(letter: Letter, day: date | None = None) -> LetterDocument:
-    """Everything printed on the letter, as of ``day`` (the sent date, or today for a draft)."""
+def letter_document(letter: Letter, day: date | None = None, *, redacted: bool = False) -> LetterDocument:
+    """Everything printed on the letter, as of ``day`` (the sent date, or today for a draft);
+    ``redacted``: as a co-signing office sees it (letters.cosigning)."""
     day = day or letter.letter_date
     snapshot = letter.recipient_snapshot if letter.sent_on else None
     recipient = snapshot or recipient_details(letter, day)
     values = merge_values(letter, day, recipient)
+    subject = letter.subject
+    if redacted:
+        recipient, values, subject = cosigning.redact(letter, recipient, values, subject)
     recipient_lines = [
         line
         for line in [recipient["name"], recipient["post"], recipient["organisation"], *recipient["address_lines"]]
@@ -156,7 +160,7 @@ def letter_document(letter: Letter, day: date | None = None) -> LetterDocument:
         reference=letter.reference,
         recipient_lines=recipient_lines,
         salutation=recipient["salutation"],
-        subject=merge.render(letter.subject, values),
+        subject=merge.render(subject, values),
         paragraphs=paragraphs,
         signatories=[(s.signer_name, s.constituency) for s in letter.signatories.all()],
         enclosure=enclosure,
@@ -164,8 +168,8 @@ def letter_document(letter: Letter, day: date | None = None) -> LetterDocument:
     )
 
 
-def letter_html(letter: Letter, day: date | None = None) -> str:
-    return render_to_string("letters/pdf/letter.html", {"doc": letter_document(letter, day)})
+def letter_html(letter: Letter, day: date | None = None, *, redacted: bool = False) -> str:
+    return render_to_string("letters/pdf/letter.html", {"doc": letter_document(letter, day, redacted=redacted)})
 
 
 def data_only_fetcher():
@@ -188,7 +192,7 @@ def _logo_data_uri(office) -> str:
     return f"data:image/{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def letter_pdf(letter: Letter, day: date | None = None) -> bytes:
+def letter_pdf(letter: Letter, day: date | None = None, *, redacted: bool = False) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=letter_html(letter, day), url_fetcher=data_only_fetcher()).write_pdf()
+    return HTML(string=letter_html(letter, day, redacted=redacted), url_fetcher=data_only_fetcher()).write_pdf()

@@ -22,6 +22,7 @@ from casework.models import Case, FollowUpAction
 from casework.services import timeline_record
 from letters.models import Letter, LetterSignatory, Status
 from letters.pdf import uk_date
+from letters.selectors import letters_drafted_by
 from letters.services import letter_create
 from letters.workdays import add_working_days
 from mpoffice.models import Membership, Office, Reminder, Role
@@ -96,6 +97,18 @@ def replies_overdue_due(*, today: date) -> QuerySet[Letter]:
     )
 
 
+def _drafter_if_they_may_see(letter: Letter) -> list:
+    """The letter's drafter, unless they may no longer see it (its case has become sensitive
+    and is someone else's, or they left the office): the reminder names the letter."""
+    if letter.created_by_id is None:
+        return []
+    membership = Membership.objects.filter(office_id=letter.office_id, user_id=letter.created_by_id, is_active=True)
+    membership = membership.select_related("office").first()
+    if membership is None or not letters_drafted_by(membership=membership).filter(pk=letter.pk).exists():
+        return []
+    return [letter.created_by]
+
+
 def reply_overdue_raise(letter: Letter) -> Reminder | None:
     organisation = letter.organisation.name if letter.organisation else "the recipient"
     return reminder_raise(
@@ -109,7 +122,7 @@ def reply_overdue_raise(letter: Letter) -> Reminder | None:
             "A chaser letter has been drafted for you to check and send (Letters, drafts)."
         ),
         url=letter.get_absolute_url(),
-        recipients=[letter.created_by, *_members(letter.office_id, Role.STAFF)],
+        recipients=[*_drafter_if_they_may_see(letter), *_members(letter.office_id, Role.STAFF)],
         effect=lambda reminder: letter_chaser_draft(letter=letter),
     )
 

@@ -8,7 +8,7 @@ from datetime import date
 from django.db.models import Avg, Count, Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from casework.selectors import cases_for
+from casework.selectors import cases_for, without_hidden
 from letters.models import (
     Letter,
     LetterCase,
@@ -22,24 +22,46 @@ from letters.models import (
 )
 from mpoffice.models import Membership
 
+# A letter is derived from the cases it is about, the constituent it is to, and the reply it
+# forwards: the sensitive-case rule (casework.selectors.without_hidden) reaches it through
+# these paths. The rule concerns the member's own office: a co-signing office never sees the
+# drafting office's cases at all (``letter_cases_visible``, and redacted documents).
+LETTER_CASE_PATHS = ("letter_cases__case", "encloses_reply__letter__letter_cases__case")
+LETTER_CONSTITUENT_PATHS = ("recipient_constituent",)
+
+
+def _visible_letters(letters: QuerySet[Letter], membership: Membership, prefix: str = "") -> QuerySet[Letter]:
+    return without_hidden(
+        letters,
+        membership=membership,
+        case_paths=tuple(prefix + path for path in LETTER_CASE_PATHS),
+        constituent_paths=tuple(prefix + path for path in LETTER_CONSTITUENT_PATHS),
+    )
+
 
 def letters_for(*, membership: Membership) -> QuerySet[Letter]:
-    """Letters drafted in the member's office, and joint letters their MP co-signs."""
+    """Letters drafted in the member's office, and joint letters their MP co-signs, less
+    those about a case (or to a person) the member may not see."""
     office = membership.office
     co_signed = LetterSignatory.objects.filter(office=office).values("letter_id")
-    return Letter.objects.filter(Q(office=office) | Q(pk__in=co_signed))
+    return _visible_letters(Letter.objects.filter(Q(office=office) | Q(pk__in=co_signed)), membership)
 
 
 def letters_drafted_by(*, membership: Membership) -> QuerySet[Letter]:
     """Only the office's own letters: what it may edit, send and record replies on."""
-    return Letter.objects.for_office(membership.office)
+    return _visible_letters(Letter.objects.for_office(membership.office), membership)
 
 
 def letter_list(*, membership: Membership, status: str = "") -> QuerySet[Letter]:
     letters = (
         letters_for(membership=membership)
         .select_related("office", "recipient_post__organisation", "recipient_constituent")
-        .prefetch_related(Prefetch("signatories", queryset=LetterSignatory.objects.order_by("position", "pk")))
+        .prefetch_related(
+            Prefetch("signatories", queryset=LetterSignatory.objects.order_by("position", "pk")),
+            # A co-signing office's rows withhold the case's merge values (letters.cosigning).
+            Prefetch("letter_cases", queryset=LetterCase.objects.select_related("case").order_by("pk")),
+            Prefetch("letter_cases__case__constituents"),
+        )
     )
     if status:
         letters = letters.filter(status=status)
@@ -135,4 +157,6 @@ def templates_for(*, membership: Membership) -> QuerySet[LetterTemplate]:
 
 
 def replies_for(*, membership: Membership) -> QuerySet[Reply]:
-    return Reply.objects.for_office(membership.office).select_related("letter")
+    """Replies to the office's letters, less those to letters the member may not see."""
+    replies = _visible_letters(Reply.objects.for_office(membership.office), membership, prefix="letter__")
+    return replies.select_related("letter")

@@ -7,12 +7,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from letters import selectors, services
+from letters import cosigning, selectors, services
 from letters.bulk import bulk_runs_waiting_for_mp
 from letters.forms import (
     CloseForm,
@@ -30,36 +30,33 @@ from letters.forms import (
 )
 from letters.models import Letter, LetterTemplate, Organisation, Status
 from letters.pdf import letter_document, letter_html, letter_pdf
-from mpoffice.access import office_required
+from mpoffice.access import READ_METHODS, get_for_member, office_required, require_method, require_role
 from mpoffice.models import Role
 
 DRAFTERS = (Role.CASEWORKER, Role.STAFF)
 
 
-def _require(request, *roles: str, action: str) -> None:
-    if not request.membership.has_role(*roles):
-        raise PermissionDenied(f"Your role in this office does not allow you to {action}.")
-
-
-def _letter(request, pk: int) -> Letter:
-    """A letter the member may read: their office's, or one their MP co-signs."""
-    return get_object_or_404(selectors.letter_detail_queryset(membership=request.membership), pk=pk)
-
-
-def _own_letter(request, pk: int) -> Letter:
-    """A letter drafted in the member's office (co-signers may read it, not act on it)."""
-    letter = _letter(request, pk)
-    if letter.office_id != request.office.pk:
+def get_letter(
+    request,
+    pk: int,
+    *,
+    roles: tuple[str, ...] = (),
+    action: str = "do this",
+    own: bool = False,
+    methods: tuple[str, ...] = (),
+) -> Letter:
+    """A letter the member may read (their office's, or one their MP co-signs; never one about
+    a case or to a person hidden from them): 404 otherwise. With ``own``, a co-signing office
+    is refused (403): it may read the letter, not act on it. Then the role (403), then the
+    method (405)."""
+    letter = get_for_member(request, selectors.letter_detail_queryset(membership=request.membership), pk=pk)
+    if own and letter.office_id != request.office.pk:
         raise PermissionDenied("Only the office that drafted this letter can do that.")
+    if roles:
+        require_role(request.membership, *roles, action=action)
+    if methods:
+        require_method(request, methods)
     return letter
-
-
-def _get_only(request):
-    """Reading views answer GET only, checked after the object is found (so that another
-    office's object is a 404 whatever the method)."""
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
-    return None
 
 
 def _errors_to_messages(request, error: ValidationError) -> None:
@@ -78,6 +75,8 @@ def letter_list(request):
         status = ""
     letters = selectors.letter_list(membership=request.membership, status=status)
     page = Paginator(letters, 25).get_page(request.GET.get("page"))
+    for letter in page:
+        letter.subject_shown = cosigning.subject_for(letter, request.office)
     waiting = bulk_waiting = None
     if request.membership.is_mp:
         waiting = selectors.letters_waiting_for_mp(membership=request.membership).count()
@@ -98,7 +97,7 @@ def letter_list(request):
 
 @office_required()
 def letter_create(request):
-    _require(request, *DRAFTERS, action="draft letters")
+    require_role(request.membership, *DRAFTERS, action="draft letters")
     membership = request.membership
     if request.method == "POST":
         form = NewLetterForm(request.POST, membership=membership)
@@ -131,9 +130,7 @@ def letter_create(request):
 
 @office_required()
 def letter_detail(request, pk: int):
-    letter = _letter(request, pk)
-    if not_allowed := _get_only(request):
-        return not_allowed
+    letter = get_letter(request, pk, methods=READ_METHODS)
     membership = request.membership
     own = letter.office_id == request.office.pk
     signatories = list(letter.signatories.all())
@@ -143,7 +140,7 @@ def letter_detail(request, pk: int):
         "letter": letter,
         # The text as it will be printed (merge fields filled in, greeting once), so the MP
         # approves what the recipient will read.
-        "doc": letter_document(letter),
+        "doc": letter_document(letter, redacted=cosigning.sees_redacted(letter, request.office)),
         "own": own,
         "signatories": signatories,
         "my_signature": my_signature,
@@ -168,8 +165,7 @@ def letter_detail(request, pk: int):
 
 @office_required()
 def letter_edit(request, pk: int):
-    letter = _own_letter(request, pk)
-    _require(request, *DRAFTERS, action="edit letters")
+    letter = get_letter(request, pk, own=True, roles=DRAFTERS, action="edit letters")
     if not letter.is_editable:
         messages.error(request, f"This letter is {letter.get_status_display().lower()}: its text can no longer change.")
         return redirect(letter)
@@ -231,15 +227,9 @@ def letter_edit(request, pk: int):
     )
 
 
-def _action(request, pk: int, *, roles: tuple[str, ...], action: str, own: bool = True):
-    letter = _own_letter(request, pk) if own else _letter(request, pk)
-    _require(request, *roles, action=action)
-    return letter
-
-
 @office_required()
 def letter_submit(request, pk: int):
-    letter = _action(request, pk, roles=DRAFTERS, action="submit letters for approval")
+    letter = get_letter(request, pk, own=True, roles=DRAFTERS, action="submit letters for approval")
     if request.method != "POST":
         return redirect(letter)
     try:
@@ -252,7 +242,7 @@ def letter_submit(request, pk: int):
 
 @office_required()
 def letter_cosign(request, pk: int):
-    letter = _action(request, pk, roles=(Role.STAFF,), action="invite a co-signing MP")
+    letter = get_letter(request, pk, own=True, roles=(Role.STAFF,), action="invite a co-signing MP")
     if request.method != "POST":
         return redirect(letter)
     form = CosignForm(request.POST, office=request.office)
@@ -269,7 +259,7 @@ def letter_cosign(request, pk: int):
 
 @office_required()
 def letter_approve(request, pk: int):
-    letter = _action(request, pk, roles=(Role.MP,), action="approve letters", own=False)
+    letter = get_letter(request, pk, roles=(Role.MP,), action="approve letters")
     if request.method != "POST":
         return redirect(letter)
     try:
@@ -285,7 +275,7 @@ def letter_approve(request, pk: int):
 
 @office_required()
 def letter_return(request, pk: int):
-    letter = _action(request, pk, roles=(Role.MP,), action="return letters", own=False)
+    letter = get_letter(request, pk, roles=(Role.MP,), action="return letters")
     if request.method != "POST":
         return redirect(letter)
     form = ReturnForm(request.POST)
@@ -302,7 +292,7 @@ def letter_return(request, pk: int):
 
 @office_required()
 def letter_send(request, pk: int):
-    letter = _action(request, pk, roles=(Role.STAFF,), action="send letters")
+    letter = get_letter(request, pk, own=True, roles=(Role.STAFF,), action="send letters")
     if letter.status != Status.APPROVED:
         messages.error(request, letter.transition_refusal(Status.SENT))
         return redirect(letter)
@@ -328,7 +318,7 @@ def letter_send(request, pk: int):
 
 @office_required()
 def letter_close(request, pk: int):
-    letter = _action(request, pk, roles=(Role.STAFF, Role.CASEWORKER), action="close letters")
+    letter = get_letter(request, pk, own=True, roles=(Role.STAFF, Role.CASEWORKER), action="close letters")
     if request.method != "POST":
         return redirect(letter)
     form = CloseForm(request.POST)
@@ -343,7 +333,7 @@ def letter_close(request, pk: int):
 
 @office_required()
 def letter_publish(request, pk: int):
-    letter = _action(request, pk, roles=(Role.STAFF,), action="publish letters")
+    letter = get_letter(request, pk, own=True, roles=(Role.STAFF,), action="publish letters")
     if request.method != "POST":
         return redirect(letter)
     try:
@@ -356,22 +346,19 @@ def letter_publish(request, pk: int):
 
 @office_required()
 def letter_preview(request, pk: int):
-    letter = _letter(request, pk)
-    if not_allowed := _get_only(request):
-        return not_allowed
-    return HttpResponse(letter_html(letter))
+    letter = get_letter(request, pk, methods=READ_METHODS)
+    return HttpResponse(letter_html(letter, redacted=cosigning.sees_redacted(letter, request.office)))
 
 
 @office_required()
 def letter_pdf_view(request, pk: int):
-    letter = _letter(request, pk)
-    if not_allowed := _get_only(request):
-        return not_allowed
+    letter = get_letter(request, pk, methods=READ_METHODS)
     filename = f"{letter.reference}.pdf"
-    if letter.pdf:
+    redacted = cosigning.sees_redacted(letter, request.office)
+    if letter.pdf and not redacted:
         # The exact PDF that was sent: never rendered again.
         return FileResponse(letter.pdf.open("rb"), content_type="application/pdf", filename=filename)
-    response = HttpResponse(letter_pdf(letter), content_type="application/pdf")
+    response = HttpResponse(letter_pdf(letter, redacted=redacted), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
@@ -381,7 +368,7 @@ def letter_pdf_view(request, pk: int):
 
 @office_required()
 def reply_create(request, pk: int):
-    letter = _action(request, pk, roles=DRAFTERS, action="record replies")
+    letter = get_letter(request, pk, own=True, roles=DRAFTERS, action="record replies")
     if letter.status not in (Status.SENT, Status.REPLY_RECEIVED):
         messages.error(request, "A reply can be recorded only for a letter that has been sent.")
         return redirect(letter)
@@ -426,9 +413,8 @@ def reply_create(request, pk: int):
 
 @office_required()
 def reply_document(request, pk: int):
-    reply = get_object_or_404(selectors.replies_for(membership=request.membership).exclude(document=""), pk=pk)
-    if not_allowed := _get_only(request):
-        return not_allowed
+    scope = selectors.replies_for(membership=request.membership).exclude(document="")
+    reply = get_for_member(request, scope, methods=READ_METHODS, pk=pk)
     return FileResponse(
         reply.document.open("rb"),
         content_type=reply.document_type or "application/octet-stream",
@@ -439,8 +425,8 @@ def reply_document(request, pk: int):
 
 @office_required()
 def reply_forward(request, pk: int):
-    reply = get_object_or_404(selectors.replies_for(membership=request.membership), pk=pk)
-    _require(request, *DRAFTERS, action="forward replies")
+    scope = selectors.replies_for(membership=request.membership)
+    reply = get_for_member(request, scope, roles=DRAFTERS, action="forward replies", pk=pk)
     form = ForwardForm(request.POST or None, membership=request.membership)
     if request.method == "POST" and form.is_valid():
         try:
@@ -488,7 +474,7 @@ def organisation_list(request):
 
 
 def _organisation_form(request, organisation: Organisation | None):
-    _require(request, Role.STAFF, action="edit the address book")
+    require_role(request.membership, Role.STAFF, action="edit the address book")
     form = OrganisationForm(request.POST or None, instance=organisation, office=request.office)
     if request.method == "POST" and form.is_valid():
         try:
@@ -508,17 +494,20 @@ def organisation_create(request):
     return _organisation_form(request, None)
 
 
+def _organisation_to_edit(request, pk: int) -> Organisation:
+    scope = selectors.organisations_for(membership=request.membership)
+    return get_for_member(request, scope, roles=(Role.STAFF,), action="edit the address book", pk=pk)
+
+
 @office_required()
 def organisation_edit(request, pk: int):
-    organisation = get_object_or_404(selectors.organisations_for(membership=request.membership), pk=pk)
-    return _organisation_form(request, organisation)
+    return _organisation_form(request, _organisation_to_edit(request, pk))
 
 
 @office_required()
 def organisation_detail(request, pk: int):
-    organisation = get_object_or_404(selectors.organisations_for(membership=request.membership), pk=pk)
-    if not_allowed := _get_only(request):
-        return not_allowed
+    scope = selectors.organisations_for(membership=request.membership)
+    organisation = get_for_member(request, scope, methods=READ_METHODS, pk=pk)
     posts = organisation.posts.prefetch_related("holders")
     today = timezone.localdate()
     return render(
@@ -536,8 +525,7 @@ def organisation_detail(request, pk: int):
 
 @office_required()
 def post_create(request, pk: int):
-    organisation = get_object_or_404(selectors.organisations_for(membership=request.membership), pk=pk)
-    _require(request, Role.STAFF, action="edit the address book")
+    organisation = _organisation_to_edit(request, pk)
     form = PostForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
         try:
@@ -557,8 +545,7 @@ def post_create(request, pk: int):
 
 @office_required()
 def holder_create(request, pk: int):
-    organisation = get_object_or_404(selectors.organisations_for(membership=request.membership), pk=pk)
-    _require(request, Role.STAFF, action="edit the address book")
+    organisation = _organisation_to_edit(request, pk)
     form = PostHolderForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
         form.instance.office = request.office
@@ -591,7 +578,7 @@ def template_list(request):
 
 
 def _template_form(request, template: LetterTemplate | None):
-    _require(request, Role.STAFF, action="edit letter templates")
+    require_role(request.membership, Role.STAFF, action="edit letter templates")
     form = TemplateForm(request.POST or None, instance=template, office=request.office)
     if request.method == "POST" and form.is_valid():
         if template is None:
@@ -617,5 +604,6 @@ def template_create(request):
 
 @office_required()
 def template_edit(request, pk: int):
-    template = get_object_or_404(selectors.templates_for(membership=request.membership), pk=pk)
+    scope = selectors.templates_for(membership=request.membership)
+    template = get_for_member(request, scope, roles=(Role.STAFF,), action="edit letter templates", pk=pk)
     return _template_form(request, template)

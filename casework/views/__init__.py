@@ -12,27 +12,18 @@ Who may do what:
 
 from __future__ import annotations
 
-from functools import wraps
+from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404
 
-from casework.models import Case, Constituent
-from casework.selectors import cases_for, constituents_for
+from casework.models import Attachment, Case, Constituent, Contact, InboundMessage
+from casework.selectors import attachments_for, cases_for, constituents_for, contacts_for, inbound_messages_for
+from mpoffice.access import get_for_member
 from mpoffice.models import Role
 
 WRITERS = (Role.CASEWORKER, Role.STAFF)
 STAFF_ONLY = (Role.STAFF,)
 LIST_PAGE_SIZE = 25
-
-
-def require_role(request, *roles: str) -> None:
-    """For views with an object in the URL: called *after* the object was fetched through the
-    office, so that another office's object stays a 404 whatever the intruder's role."""
-    if not request.membership.has_role(*roles):
-        raise PermissionDenied("Your role in this office does not allow this.")
 
 
 def office_users(office):
@@ -44,27 +35,32 @@ def office_users(office):
     )
 
 
-def get_case(request, pk: int) -> Case:
-    return get_object_or_404(cases_for(membership=request.membership).select_related("office"), pk=pk)
+# One getter per object type (mpoffice.access.get_for_member): 404 outside what the member
+# may see (another office's, or derived from a sensitive case hidden from them), then 403
+# for a role that may not act, then 405 for a method the view does not answer.
 
 
-def get_constituent(request, pk: int) -> Constituent:
-    return get_object_or_404(constituents_for(membership=request.membership).select_related("office"), pk=pk)
+def get_case(request, pk: int, *, roles: Iterable[str] = (), methods: Iterable[str] = ()) -> Case:
+    scope = cases_for(membership=request.membership).select_related("office")
+    return get_for_member(request, scope, roles=roles, methods=methods, action="change cases", pk=pk)
 
 
-class MethodNotAllowed(Exception):
-    """Raised by an object lookup helper *after* the office and role checks, so that a GET to
-    a POST-only action of another office's object is still a 404."""
+def get_constituent(request, pk: int, *, roles: Iterable[str] = (), methods: Iterable[str] = ()) -> Constituent:
+    scope = constituents_for(membership=request.membership).select_related("office")
+    return get_for_member(request, scope, roles=roles, methods=methods, action="change constituents", pk=pk)
 
 
-def post_only_after_lookup(view):
-    """Turns ``MethodNotAllowed`` raised inside ``view`` into a 405."""
+def get_contact(request, pk: int, *, roles: Iterable[str] = (), methods: Iterable[str] = ()) -> Contact:
+    scope = contacts_for(membership=request.membership).select_related("constituent", "case")
+    return get_for_member(request, scope, roles=roles, methods=methods, action="change contacts", pk=pk)
 
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except MethodNotAllowed:
-            return HttpResponseNotAllowed(["POST"])
 
-    return wrapper
+def get_attachment(request, pk: int, *, methods: Iterable[str] = ()) -> Attachment:
+    scope = attachments_for(membership=request.membership).select_related("contact__case", "contact__constituent")
+    return get_for_member(request, scope, methods=methods, pk=pk)
+
+
+def get_inbound_message(request, pk: int, *, methods: Iterable[str] = ()) -> InboundMessage:
+    """The inbox is the writers': an MP is refused (403) after the lookup."""
+    scope = inbound_messages_for(membership=request.membership).select_related("office", "constituent", "case")
+    return get_for_member(request, scope, roles=WRITERS, action="triage e-mail", methods=methods, pk=pk)

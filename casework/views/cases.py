@@ -10,7 +10,7 @@ from casework.forms import CaseAssignForm, CaseForm, CaseStatusForm, NoteForm
 from casework.selectors import case_list as case_list_query
 from casework.selectors import constituents_for, timeline_page, topics_for
 from casework.timeline import kind_for
-from casework.views import LIST_PAGE_SIZE, WRITERS, get_case, office_users, require_role
+from casework.views import LIST_PAGE_SIZE, WRITERS, get_case, office_users
 from mpoffice.access import office_required
 from mpoffice.models import Role
 from mpoffice.pagination import CappedPaginator
@@ -120,8 +120,7 @@ def _case_page(request, case, **bound_forms):
 
 @office_required()
 def case_edit(request, pk):
-    case = get_case(request, pk)
-    require_role(request, *WRITERS)
+    case = get_case(request, pk, roles=WRITERS)
     constituents = constituents_for(membership=request.membership)
     topics = topics_for(membership=request.membership, active_only=True)
     if case.topic_id:
@@ -144,8 +143,7 @@ def case_edit(request, pk):
 @require_POST
 @office_required()
 def case_status(request, pk):
-    case = get_case(request, pk)
-    require_role(request, *WRITERS)
+    case = get_case(request, pk, roles=WRITERS)
     form = CaseStatusForm(request.POST, case=case)
     if not form.is_valid():
         return _case_page(request, case, status_form=form)
@@ -163,8 +161,7 @@ def case_status(request, pk):
 @require_POST
 @office_required()
 def case_assign(request, pk):
-    case = get_case(request, pk)
-    require_role(request, *WRITERS)
+    case = get_case(request, pk, roles=WRITERS)
     form = CaseAssignForm(request.POST, case=case, members=office_users(case.office))
     if not form.is_valid():
         return _case_page(request, case, assign_form=form)
@@ -176,8 +173,7 @@ def case_assign(request, pk):
 @require_POST
 @office_required()
 def note_create(request, pk):
-    case = get_case(request, pk)
-    require_role(request, *WRITERS)
+    case = get_case(request, pk, roles=WRITERS)
     form = NoteForm(request.POST, case=case)
     if not form.is_valid():
         return _case_page(request, case, note_form=form)

@@ -25,7 +25,7 @@ from casework.selectors import (
 from casework.selectors import (
     constituent_list as constituent_list_query,
 )
-from casework.views import LIST_PAGE_SIZE, STAFF_ONLY, WRITERS, get_constituent, require_role
+from casework.views import LIST_PAGE_SIZE, STAFF_ONLY, WRITERS, get_constituent
 from mpoffice.access import office_required
 from mpoffice.models import Role
 
@@ -126,7 +126,7 @@ def constituent_create(request):
         if form.is_valid():
             fields = form.service_fields()
             if not form.cleaned_data.get("save_anyway"):
-                duplicates = constituent_duplicates(office=request.office, **_duplicate_keys(fields))
+                duplicates = constituent_duplicates(membership=request.membership, **_duplicate_keys(fields))
             if duplicates:
                 # Show the likely duplicates before anything is saved; the form keeps what was typed.
                 form = ConstituentForm(request.POST, duplicates_possible=True)
@@ -151,8 +151,7 @@ def _duplicate_keys(fields: dict) -> dict:
 
 @office_required()
 def constituent_edit(request, pk):
-    constituent = get_constituent(request, pk)
-    require_role(request, *WRITERS)
+    constituent = get_constituent(request, pk, roles=WRITERS)
     form = ConstituentForm(request.POST or None, instance=constituent)
     if request.method == "POST" and form.is_valid():
         services.constituent_update(constituent=constituent, by=request.user, **form.service_fields())
@@ -168,15 +167,14 @@ def constituent_edit(request, pk):
 @require_GET
 @office_required(*STAFF_ONLY)
 def constituent_duplicate_list(request):
-    groups = suspected_duplicates(office=request.office)
+    groups = suspected_duplicates(membership=request.membership)
     return render(request, "casework/constituent_duplicates.html", {"title": "Suspected duplicates", "groups": groups})
 
 
 @office_required()
 def constituent_merge(request, pk):
     """Merge this constituent (the duplicate) into a survivor chosen on the page."""
-    merged = get_constituent(request, pk)
-    require_role(request, *STAFF_ONLY)
+    merged = get_constituent(request, pk, roles=STAFF_ONLY)
     scope = constituents_for(membership=request.membership).exclude(pk=merged.pk)
     form = MergeForm(request.POST or None, constituents=scope)
     if request.method == "POST" and form.is_valid():
@@ -190,7 +188,7 @@ def constituent_merge(request, pk):
         messages.success(request, f"Merged {merged.display_name} into {survivor.display_name}: {moved} records moved.")
         return redirect(survivor)
     candidates = constituent_duplicates(
-        office=request.office,
+        membership=request.membership,
         exclude_pk=merged.pk,
         **_duplicate_keys({name: getattr(merged, name) for name in _duplicate_keys({})}),
     )

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_GET, require_POST
 from casework import audit, services
 from casework.forms import ContactForm
 from casework.models import Contact
-from casework.selectors import attachments_for, cases_for, contacts_for
-from casework.views import WRITERS, get_case, get_constituent, office_users, require_role
+from casework.selectors import cases_for
+from casework.views import WRITERS, get_attachment, get_case, get_constituent, get_contact, office_users
 from mpoffice.access import office_required
 
 
@@ -26,7 +26,6 @@ def _contact_form(request, *, initial=None):
 
 def _log_contact(request, *, constituent=None, case=None):
     """The shared body of "log a contact" from a constituent's page or a case's page."""
-    require_role(request, *WRITERS)
     channel = request.GET.get("channel", "")
     initial = {"staff": request.user.pk, "channel": channel if channel in Contact.Channel.values else ""}
     form = _contact_form(request, initial=initial)
@@ -61,13 +60,13 @@ def _log_contact(request, *, constituent=None, case=None):
 
 @office_required()
 def contact_create_for_constituent(request, pk):
-    constituent = get_constituent(request, pk)
+    constituent = get_constituent(request, pk, roles=WRITERS)
     return _log_contact(request, constituent=constituent)
 
 
 @office_required()
 def contact_create_for_case(request, pk):
-    case = get_case(request, pk)
+    case = get_case(request, pk, roles=WRITERS)
     # The contact is with the case's (first) constituent, or the correspondent when they wrote.
     constituent = case.correspondent or case.constituents.order_by("case_links__pk").first()
     return _log_contact(request, constituent=constituent, case=case)
@@ -78,9 +77,7 @@ def contact_create_for_case(request, pk):
 def attachment_download(request, pk):
     """Attachments leave only through here: fetched through the member's scope and always sent
     as a download with the type found from the content, so a browser never renders them."""
-    attachment = get_object_or_404(
-        attachments_for(membership=request.membership).select_related("contact__case", "contact__constituent"), pk=pk
-    )
+    attachment = get_attachment(request, pk)
     case, person = attachment.contact.case, attachment.contact.constituent
     if (case is not None and case.is_sensitive) or (
         person is not None and (person.is_vulnerable or person.has_special_category_data)
@@ -102,10 +99,7 @@ def attachment_download(request, pk):
 @require_POST
 @office_required()
 def contact_attach(request, pk):
-    contact = get_object_or_404(
-        contacts_for(membership=request.membership).select_related("constituent", "case"), pk=pk
-    )
-    require_role(request, *WRITERS)
+    contact = get_contact(request, pk, roles=WRITERS)
     case = get_object_or_404(cases_for(membership=request.membership), pk=request.POST.get("case") or 0)
     try:
         services.contact_attach(contact=contact, case=case, by=request.user)

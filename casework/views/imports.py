@@ -6,13 +6,13 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from casework import exports, imports
 from casework.models import ImportBatch
-from casework.views import LIST_PAGE_SIZE, STAFF_ONLY, MethodNotAllowed, post_only_after_lookup, require_role
-from mpoffice.access import office_required
+from casework.views import LIST_PAGE_SIZE, STAFF_ONLY
+from mpoffice.access import POST_ONLY, get_for_member, office_required
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # 100,000 rows of constituents are about 15 MB
 
@@ -33,11 +33,14 @@ def _batches(request):
 
 
 def _get_batch(request, pk: int, *, post_only: bool = False) -> ImportBatch:
-    batch = get_object_or_404(_batches(request).select_related("created_by", "committed_by"), pk=pk)
-    require_role(request, *STAFF_ONLY)
-    if post_only and request.method != "POST":
-        raise MethodNotAllowed
-    return batch
+    return get_for_member(
+        request,
+        _batches(request).select_related("created_by", "committed_by"),
+        roles=STAFF_ONLY,
+        action="import files",
+        methods=POST_ONLY if post_only else (),
+        pk=pk,
+    )
 
 
 @office_required(*STAFF_ONLY)
@@ -102,7 +105,6 @@ def import_progress(request, pk: int):
     return response
 
 
-@post_only_after_lookup
 @office_required()
 def import_confirm(request, pk: int):
     batch = _get_batch(request, pk, post_only=True)
@@ -113,7 +115,6 @@ def import_confirm(request, pk: int):
     return redirect(batch.get_absolute_url())
 
 
-@post_only_after_lookup
 @office_required()
 def import_cancel(request, pk: int):
     batch = _get_batch(request, pk, post_only=True)

@@ -7,15 +7,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from casework import inbound
 from casework.models import Case, InboundMessage
 from casework.search import constituent_search
-from casework.selectors import cases_for, topics_for
-from casework.views import LIST_PAGE_SIZE, WRITERS, MethodNotAllowed, post_only_after_lookup, require_role
-from mpoffice.access import office_required
+from casework.selectors import cases_for, inbound_messages_for, topics_for
+from casework.views import LIST_PAGE_SIZE, WRITERS, get_inbound_message
+from mpoffice.access import POST_ONLY, office_required
 
 
 class MessageForm(forms.Form):
@@ -71,25 +71,11 @@ class OpenCaseForm(forms.Form):
         self.fields["topic"].queryset = topics
 
 
-def _messages_for(request):
-    return InboundMessage.objects.for_office(request.office)
-
-
-def _get_message(request, pk: int, *, post_only: bool = False) -> InboundMessage:
-    """Through the office first (another office's message is a 404 whatever the role and
-    method), then the role (403), then the method (405)."""
-    message = get_object_or_404(_messages_for(request).select_related("office", "constituent", "case"), pk=pk)
-    require_role(request, *WRITERS)
-    if post_only and request.method != "POST":
-        raise MethodNotAllowed
-    return message
-
-
 @require_GET
 @office_required(*WRITERS)
 def inbound_list(request):
     status = request.GET.get("status", InboundMessage.Status.PENDING)
-    rows = _messages_for(request).select_related("constituent", "case").defer("body", "to")
+    rows = inbound_messages_for(membership=request.membership).select_related("constituent", "case").defer("body", "to")
     if status in InboundMessage.Status.values:
         rows = rows.filter(status=status)
     page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -118,8 +104,13 @@ def inbound_upload(request):
         except inbound.NotAnEmail as error:
             form.add_error("file" if source == InboundMessage.Source.UPLOAD else "text", str(error))
         else:
+            message = received.message
+            if not inbound_messages_for(membership=request.membership).filter(pk=message.pk).exists():
+                # Filed on a case this member may not see (a sensitive case): say nothing of it.
+                messages.success(request, "The message was received and filed. Office staff can see where.")
+                return redirect("casework:inbound-list")
             (messages.success if received.created else messages.info)(request, received.notice)
-            return redirect(received.message.get_absolute_url())
+            return redirect(message.get_absolute_url())
     return render(request, "casework/inbound/upload.html", {"title": "Add an e-mail", "form": form})
 
 
@@ -152,23 +143,22 @@ def _detail_context(request, message, *, attach_form=None, open_form=None) -> di
 @office_required()
 @require_GET
 def inbound_detail(request, pk: int):
-    message = _get_message(request, pk)
+    message = get_inbound_message(request, pk)
     return render(request, "casework/inbound/detail.html", _detail_context(request, message))
 
 
 @office_required()
 @require_GET
 def inbound_original(request, pk: int):
-    message = _get_message(request, pk)
+    message = get_inbound_message(request, pk)
     response = FileResponse(message.raw.open("rb"), as_attachment=True, filename=f"message-{message.pk}.eml")
     response["Content-Type"] = "message/rfc822"
     return response
 
 
-@post_only_after_lookup
 @office_required()
 def inbound_attach(request, pk: int):
-    message = _get_message(request, pk, post_only=True)
+    message = get_inbound_message(request, pk, methods=POST_ONLY)
     form = AttachForm(request.POST, cases=cases_for(membership=request.membership))
     if not form.is_valid():
         return render(
@@ -183,10 +173,9 @@ def inbound_attach(request, pk: int):
     return redirect(contact.case.get_absolute_url())
 
 
-@post_only_after_lookup
 @office_required()
 def inbound_open_case(request, pk: int):
-    message = _get_message(request, pk, post_only=True)
+    message = get_inbound_message(request, pk, methods=POST_ONLY)
     form = OpenCaseForm(request.POST, topics=topics_for(membership=request.membership, active_only=True))
     if not form.is_valid():
         return render(
@@ -208,10 +197,9 @@ def inbound_open_case(request, pk: int):
     return redirect(case.get_absolute_url())
 
 
-@post_only_after_lookup
 @office_required()
 def inbound_dismiss(request, pk: int):
-    message = _get_message(request, pk, post_only=True)
+    message = get_inbound_message(request, pk, methods=POST_ONLY)
     try:
         inbound.inbound_dismiss(message=message, by=request.user)
     except inbound.AlreadyTriaged as error:

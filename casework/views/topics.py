@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -9,13 +9,16 @@ from casework import services
 from casework.forms import TopicForm
 from casework.models import Topic
 from casework.selectors import topics_for
-from casework.views import STAFF_ONLY, require_role
-from mpoffice.access import office_required
+from casework.views import STAFF_ONLY
+from mpoffice.access import get_for_member, office_required
 from mpoffice.models import Role
 
 
 def _get_topic(request, pk) -> Topic:
-    return get_object_or_404(topics_for(membership=request.membership), pk=pk)
+    """Topics are reference data: staff alone change them (403 after the lookup)."""
+    return get_for_member(
+        request, topics_for(membership=request.membership), roles=STAFF_ONLY, action="edit topics", pk=pk
+    )
 
 
 @require_GET
@@ -49,7 +52,6 @@ def topic_create(request):
 @office_required()
 def topic_edit(request, pk):
     topic = _get_topic(request, pk)
-    require_role(request, *STAFF_ONLY)
     form = TopicForm(request.POST or None, instance=topic, office=request.office)
     if request.method == "POST" and form.is_valid():
         services.topic_save(topic=form.save(commit=False))
@@ -62,7 +64,6 @@ def topic_edit(request, pk):
 @office_required()
 def topic_set_active(request, pk):
     topic = _get_topic(request, pk)
-    require_role(request, *STAFF_ONLY)
     active = request.POST.get("active") == "1"
     services.topic_set_active(topic=topic, active=active)
     messages.success(request, f"{topic} is {'active' if active else 'deactivated: new cases can no longer use it'}.")

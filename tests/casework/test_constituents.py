@@ -130,9 +130,19 @@ def test_constituent_page_shows_cases_contacts_and_log_a_call(office, caseworker
 
 def test_caseworker_does_not_see_anothers_sensitive_case_on_constituent_page(office, caseworker, staff, client_for):
     constituent = ConstituentFactory(office=office)
+    open_case = CaseFactory(office=office, constituents=[constituent], summary="Broken lift")
     CaseFactory(office=office, constituents=[constituent], is_sensitive=True, assignee=staff.user, summary="Secret")
     response = client_for(caseworker).get(constituent.get_absolute_url())
-    assert list(response.context["cases"]) == []
+    assert list(response.context["cases"]) == [open_case]
+    assert b"Secret" not in response.content
+
+
+def test_person_known_only_through_a_hidden_sensitive_case_is_not_found(office, caseworker, staff, client_for):
+    # Their name and address would tell what the sensitive case is about.
+    constituent = ConstituentFactory(office=office)
+    CaseFactory(office=office, constituents=[constituent], is_sensitive=True, assignee=staff.user, summary="Secret")
+    assert client_for(caseworker).get(constituent.get_absolute_url()).status_code == 404
+    assert client_for(staff).get(constituent.get_absolute_url()).status_code == 200
 
 
 # --- Merge --------------------------------------------------------------------------------

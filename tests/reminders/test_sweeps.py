@@ -12,7 +12,7 @@ from casework.models import Case, FollowUpAction, Meeting
 from letters import services
 from letters.models import Letter, Status
 from letters.reminders import sweep_approvals, sweep_casework, sweep_replies_overdue
-from mpoffice.models import Notification, Reminder, SweepError, SweepRun
+from mpoffice.models import Notification, Reminder, Role, SweepError, SweepRun
 from mpoffice.reminders import reminder_raise
 from tests.letters.factories import approved_letter, make_case
 from tests.mpoffice.factories import MembershipFactory
@@ -51,6 +51,21 @@ def test_overdue_reply_is_reminded_once_with_one_chaser(office, caseworker, staf
     assert list(chaser.cases.all()) == [case]
     assert case.timeline.filter(title__startswith=f"Chaser {chaser.reference}").count() == 1
     assert SweepRun.objects.get(name="replies-overdue").failed == 0
+
+
+def test_overdue_reply_is_not_told_to_a_drafter_who_may_no_longer_see_the_case(office, caseworker, staff, mp):
+    # The case became sensitive and is now a colleague's: the reminder names the letter, so it
+    # goes to the office staff only.
+    colleague = MembershipFactory(office=office, role=Role.CASEWORKER)
+    case = make_case(office)
+    letter = _sent_letter(office, mp, by=caseworker.user, cases=[case])
+    Case.objects.filter(pk=case.pk).update(is_sensitive=True, assignee=colleague.user)
+
+    sweep_replies_overdue()
+
+    (reminder,) = _reminders(Reminder.Kind.REPLY_OVERDUE, letter)
+    told = set(Notification.objects.filter(reminder=reminder).values_list("user_id", flat=True))
+    assert told == {staff.user_id}
 
 
 def test_reply_not_yet_due_or_already_received_is_not_reminded(office, mp):
