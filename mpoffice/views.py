@@ -6,7 +6,6 @@ from django.template.loader import render_to_string
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from weasyprint import HTML
 
 from casework.campaigns import campaigns_for
 from mpoffice.access import office_required
@@ -14,6 +13,7 @@ from mpoffice.charts import horizontal_bar_chart, monthly_bar_chart
 from mpoffice.forms import LetterheadForm, OfficeSwitchForm
 from mpoffice.middleware import SESSION_OFFICE_KEY
 from mpoffice.models import Role, SweepError, SweepRun
+from mpoffice.pdf import pdf_render
 from mpoffice.selectors import system_health
 from mpoffice.summaries import campaign_briefing, caseworker_home, office_dashboard, staff_home
 
@@ -79,8 +79,7 @@ def campaign_briefing_view(request, pk: int):
 def campaign_briefing_pdf(request, pk: int):
     context = _briefing_context(request, pk)
     html = render_to_string("mpoffice/briefing_pdf.html", {**context, "for_pdf": True}, request=request)
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
+    response = HttpResponse(pdf_render(html).content, content_type="application/pdf")
     filename = slugify(context["campaign"].name) or "campaign"
     response["Content-Disposition"] = f'attachment; filename="briefing-{filename}.pdf"'
     return response
