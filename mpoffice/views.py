@@ -12,9 +12,9 @@ from mpoffice.access import office_required
 from mpoffice.charts import horizontal_bar_chart, monthly_bar_chart
 from mpoffice.forms import LetterheadForm, OfficeSwitchForm
 from mpoffice.middleware import SESSION_OFFICE_KEY
-from mpoffice.models import Role, SweepError, SweepRun
+from mpoffice.models import Role, SweepError
 from mpoffice.pdf import pdf_render
-from mpoffice.selectors import system_health
+from mpoffice.selectors import sweep_runs_for, system_health
 from mpoffice.summaries import campaign_briefing, caseworker_home, office_dashboard, staff_home
 
 HOME_LISTS = {Role.CASEWORKER: caseworker_home, Role.STAFF: staff_home}
@@ -119,7 +119,7 @@ def system_status(request):
         "mpoffice/system_status.html",
         {
             "health": system_health(),
-            "sweeps": SweepRun.objects.all(),
+            "sweeps": sweep_runs_for(office=request.office),
             "sweep_errors": SweepError.objects.for_office(request.office)[:20],
             "title": "System status",
         },
