@@ -2,8 +2,9 @@
 
 Both come from one view model (``letter_document``) and one Django template of ours; the
 letter's own text only ever passes through the safe merge renderer (``letters.merge``) and
-is then escaped by the template like any other value. Every style is inline and the logo is
-a data: URI; the PDF is made by ``mpoffice.pdf``, whose URL fetcher reaches nothing outside.
+is then escaped by the template like any other value. The stylesheet is a static file
+(``letters/letter.css``) and the logo a data: URI; the PDF is made by ``mpoffice.pdf``, whose
+URL fetcher reads those and reaches nothing else.
 """
 
 from __future__ import annotations

@@ -26,6 +26,10 @@ from django.core.exceptions import SuspiciousFileOperation
 BASE_URL = "https://postbag.invalid/"
 
 
+class StaticFileMissing(LookupError):
+    """A document names one of Postbag's static files that is not installed."""
+
+
 @dataclass(frozen=True)
 class Pdf:
     content: bytes
@@ -35,15 +39,23 @@ class Pdf:
 def pdf_render(*documents: str) -> Pdf:
     """One PDF of the HTML ``documents``, each starting on a new page with its own page count."""
     from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
 
     fetcher = local_only_fetcher()
-    rendered = [HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render() for html in documents]
+    try:
+        rendered = [HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render() for html in documents]
+    except FatalURLFetchingError as error:  # a BaseException: make it an ordinary error again
+        raise StaticFileMissing(str(error.__cause__ or error)) from error
     pages = [page for document in rendered for page in document.pages]
     return Pdf(content=rendered[0].copy(pages).write_pdf(), pages=len(pages))
 
 
 def static_file_for(url: str) -> Path | None:
-    """The file on disk behind a URL of Postbag's own static files, or None."""
+    """The file on disk behind a URL of Postbag's own static files; None for any other URL.
+
+    Raises StaticFileMissing for a static URL whose file is not there: a letter must never be
+    made without its stylesheet, so that is a deployment error, not a resource to skip.
+    """
     prefix = BASE_URL.rstrip("/") + "/" + settings.STATIC_URL.lstrip("/")
     if not url.startswith(prefix):
         return None
@@ -54,15 +66,17 @@ def static_file_for(url: str) -> Path | None:
         found = finders.find(name)
         if not found and staticfiles_storage.exists(name):
             found = staticfiles_storage.path(name)  # collected (and hashed) files in production
-    except (SuspiciousFileOperation, NotImplementedError):
+    except SuspiciousFileOperation:
         return None
-    return Path(found) if found and Path(found).is_file() else None
+    if not found or not Path(found).is_file():
+        raise StaticFileMissing(f"Static file {name} is not installed (run collectstatic?)")
+    return Path(found)
 
 
 @functools.cache
 def _fetcher_class():
     # WeasyPrint is imported only when a PDF is made: it loads native libraries, slowly.
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     class _LocalOnlyFetcher(URLFetcher):
         def __init__(self):
@@ -71,7 +85,10 @@ def _fetcher_class():
         def fetch(self, url, headers=None):
             if url.startswith("data:"):
                 return super().fetch(url, headers)
-            path = static_file_for(url)
+            try:
+                path = static_file_for(url)
+            except StaticFileMissing as missing:
+                raise FatalURLFetchingError(str(missing)) from missing
             if path is None:
                 raise ValueError(f"PDFs load only data: URLs and Postbag's static files, not {url[:200]}")
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

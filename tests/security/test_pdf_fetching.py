@@ -16,7 +16,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from letters.pdf import letter_pdf
-from mpoffice.pdf import pdf_render
+from mpoffice.pdf import StaticFileMissing, pdf_render
 from tests.letters.factories import make_letter
 from tests.surveys.factories import CampaignFactory
 
@@ -154,3 +154,15 @@ def test_a_letter_pdf_fetches_nothing_a_document_names(web_server, secret_file, 
 
     assert requests == []
     assert _images(pdf) == 0 and letter.reference in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+
+def test_a_letter_gets_its_stylesheet_from_postbags_static_files(office):
+    letter = make_letter(office)
+    text = " ".join(PdfReader(io.BytesIO(letter_pdf(letter))).pages[0].extract_text().split())
+    assert f"{letter.reference} – page 1 of 1" in text  # the footer comes from letters/letter.css
+
+
+def test_a_missing_static_file_stops_the_pdf_instead_of_making_it_without(settings, tmp_path):
+    settings.STATICFILES_DIRS = [tmp_path]
+    with pytest.raises(StaticFileMissing, match="nowhere.css"):
+        pdf_render('<link rel="stylesheet" href="/static/nowhere.css"><p>Dear Sir</p>')
