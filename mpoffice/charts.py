@@ -83,8 +83,9 @@ def _count_ticks(largest: int) -> list[int]:
     return list(range(0, max(largest, 1) + step, step))
 
 
-def monthly_bar_chart(*, months, counts, description: str) -> str:
-    counts = list(counts)
+def monthly_bar_chart(*, trend, description: str) -> str:
+    """Cases per month: ``trend`` has ``months`` and their ``counts`` (mpoffice.summaries.Trend)."""
+    months, counts = trend.months, list(trend.counts)
     chart = pygal.Bar(
         **_config(
             x_label_rotation=45,

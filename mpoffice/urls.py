@@ -29,7 +29,7 @@ urlpatterns = [
             {"chart": chart},
             name=f"campaign-briefing-chart-{chart}",
         )
-        for chart in ("trend", "wards")
+        for chart in views.BRIEFING_CHARTS
     ),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/two-factor/", include("mpoffice.twofactor.urls")),

@@ -71,8 +71,7 @@ def _dashboard(request):
 def dashboard_chart(request, chart: str):
     membership, description = request.membership, DASHBOARD_CHARTS[chart]
     if chart == "trend":
-        trend = office_trend(membership=membership)
-        return svg_response(monthly_bar_chart(months=trend.months, counts=trend.counts, description=description))
+        return svg_response(monthly_bar_chart(trend=office_trend(membership=membership), description=description))
     tallies = (office_open_by_topic if chart == "topics" else office_open_by_ward)(membership=membership)
     return svg_response(horizontal_bar_chart(tallies=tallies, description=description))
 
@@ -81,25 +80,32 @@ def _briefing_campaign(request, pk: int):
     return get_object_or_404(campaigns_for(membership=request.membership), pk=pk)
 
 
+BRIEFING_CHARTS = ("trend", "wards")
+
+
 def _briefing_chart_alt(campaign, chart: str) -> str:
     if chart == "trend":
         return f"Bar chart of the cases about {campaign.name} opened each month (the numbers are below)"
     return f"Bar chart of the cases about {campaign.name} by ward (the numbers are in the table below)"
 
 
+def _briefing_chart_svg(campaign, chart: str, *, trend=None, by_ward=None) -> str:
+    description = _briefing_chart_alt(campaign, chart)
+    if chart == "trend":
+        return monthly_bar_chart(trend=trend, description=description)
+    return horizontal_bar_chart(tallies=by_ward, description=description)
+
+
 def _briefing_context(request, pk: int, *, for_pdf: bool = False) -> dict:
     campaign = _briefing_campaign(request, pk)
     briefing = campaign_briefing(campaign=campaign, membership=request.membership)
     if for_pdf:  # the PDF fetches nothing by URL: the same charts go in as data: URIs
-        trend = monthly_bar_chart(
-            months=briefing.trend.months,
-            counts=briefing.trend.counts,
-            description=_briefing_chart_alt(campaign, "trend"),
-        )
-        wards = horizontal_bar_chart(tallies=briefing.by_ward, description=_briefing_chart_alt(campaign, "wards"))
-        sources = {"trend": svg_data_uri(trend), "wards": svg_data_uri(wards)}
+        sources = {
+            name: svg_data_uri(_briefing_chart_svg(campaign, name, trend=briefing.trend, by_ward=briefing.by_ward))
+            for name in BRIEFING_CHARTS
+        }
     else:
-        sources = {name: reverse(f"campaign-briefing-chart-{name}", args=[pk]) for name in ("trend", "wards")}
+        sources = {name: reverse(f"campaign-briefing-chart-{name}", args=[pk]) for name in BRIEFING_CHARTS}
     return {
         "briefing": briefing,
         "campaign": campaign,
@@ -119,12 +125,15 @@ def campaign_briefing_chart(request, pk: int, chart: str):
     campaign = _briefing_campaign(request, pk)
     if request.method not in ("GET", "HEAD"):  # after the lookup: another office's campaign stays a 404
         return HttpResponseNotAllowed(["GET"])
-    description = _briefing_chart_alt(campaign, chart)
     if chart == "trend":
-        trend = campaign_trend(campaign=campaign, membership=request.membership)
-        return svg_response(monthly_bar_chart(months=trend.months, counts=trend.counts, description=description))
-    tallies = campaign_by_ward(campaign=campaign, membership=request.membership)
-    return svg_response(horizontal_bar_chart(tallies=tallies, description=description))
+        svg = _briefing_chart_svg(
+            campaign, chart, trend=campaign_trend(campaign=campaign, membership=request.membership)
+        )
+    else:
+        svg = _briefing_chart_svg(
+            campaign, chart, by_ward=campaign_by_ward(campaign=campaign, membership=request.membership)
+        )
+    return svg_response(svg)
 
 
 @office_required()
