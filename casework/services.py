@@ -32,7 +32,7 @@ from casework.models import (
 )
 from casework.phones import phone_normalise
 from casework.postcodes import postcode_normalise
-from casework.uploads import ALLOWED_DESCRIPTION, sniff_content_type
+from casework.uploads import UploadRefused, content_type_check
 from mpoffice.models import Membership, Office, Ward
 
 
@@ -538,12 +538,10 @@ def attachment_check(upload: UploadedFile) -> str:
         raise AttachmentRefused(
             f"{upload.name} is {filesizeformat(upload.size)}; attachments can be at most {filesizeformat(limit)}."
         )
-    content_type = sniff_content_type(upload)
-    if content_type is None:
-        raise AttachmentRefused(
-            f"{upload.name} is not a file type Postbag accepts. Attach a {ALLOWED_DESCRIPTION} file."
-        )
-    return content_type
+    try:
+        return content_type_check(upload)
+    except UploadRefused as refused:
+        raise AttachmentRefused(f"{upload.name} {refused}") from refused
 
 
 def attachment_add(*, contact: Contact, upload: UploadedFile) -> Attachment:

@@ -62,6 +62,7 @@ from letters.pdf import (
 from letters.services import LetterError, letter_create, letter_record_sent
 from mpoffice.models import Membership, Office
 from mpoffice.notifications import notifications_create
+from mpoffice.pdf import pdf_render
 
 logger = logging.getLogger(__name__)
 
@@ -457,10 +458,6 @@ def _batch_pdf(*, run: BulkRun, item_ids: list[int]) -> BulkBatch | None:
     Rendered outside any transaction; attached only if no other worker batched any of the
     items meanwhile (else this copy is dropped).
     """
-    from weasyprint import HTML
-
-    from letters.pdf import data_only_fetcher
-
     items = list(
         BulkItem.objects.filter(pk__in=item_ids, batch=None, status=BulkItem.Status.DONE)
         .select_related("letter__office", "letter__recipient_constituent", "letter__encloses_reply")
@@ -469,12 +466,10 @@ def _batch_pdf(*, run: BulkRun, item_ids: list[int]) -> BulkBatch | None:
     )
     if not items:
         return None
-    documents = [HTML(string=letter_html(item.letter), url_fetcher=data_only_fetcher()).render() for item in items]
-    pages = [page for document in documents for page in document.pages]
-    pdf = documents[0].copy(pages).write_pdf()
+    pdf = pdf_render(*(letter_html(item.letter) for item in items))
     with transaction.atomic():
-        batch = BulkBatch(office=run.office, run=run, number=items[0].pk, letters=len(items), pages=len(pages))
-        batch.pdf.save(f"run-{run.pk}-batch.pdf", ContentFile(pdf), save=False)
+        batch = BulkBatch(office=run.office, run=run, number=items[0].pk, letters=len(items), pages=pdf.pages)
+        batch.pdf.save(f"run-{run.pk}-batch.pdf", ContentFile(pdf.content), save=False)
         batch.save()
         attached = BulkItem.objects.filter(pk__in=[item.pk for item in items], batch=None).update(batch=batch)
         if attached != len(items):

@@ -2,8 +2,9 @@
 
 Both come from one view model (``letter_document``) and one Django template of ours; the
 letter's own text only ever passes through the safe merge renderer (``letters.merge``) and
-is then escaped by the template like any other value. WeasyPrint fetches nothing: every
-style is inline and the URL fetcher refuses all URLs.
+is then escaped by the template like any other value. The stylesheet is a static file
+(``letters/letter.css``) and the logo a data: URI; the PDF is made by ``mpoffice.pdf``, whose
+URL fetcher reads those and reaches nothing else.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from casework.models import Case, Constituent
 from letters import cosigning, merge
 from letters.models import Letter
 from mpoffice.models import Office
+from mpoffice.pdf import pdf_render
 
 
 @dataclass
@@ -172,14 +174,6 @@ def letter_html(letter: Letter, day: date | None = None, *, redacted: bool = Fal
     return render_to_string("letters/pdf/letter.html", {"doc": letter_document(letter, day, redacted=redacted)})
 
 
-def data_only_fetcher():
-    """Letters load nothing from a file path or the network: only the office logo, which
-    letter_document embeds as a data: URI. (User text is escaped, so it cannot add a URL.)"""
-    from weasyprint.urls import URLFetcher
-
-    return URLFetcher(allowed_protocols={"data"})
-
-
 def _logo_data_uri(office) -> str:
     if not office.logo:
         return ""
@@ -193,6 +187,4 @@ def _logo_data_uri(office) -> str:
 
 
 def letter_pdf(letter: Letter, day: date | None = None, *, redacted: bool = False) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=letter_html(letter, day, redacted=redacted), url_fetcher=data_only_fetcher()).write_pdf()
+    return pdf_render(letter_html(letter, day, redacted=redacted)).content

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from casework.models import Campaign, Case, Constituent, Contact
 from casework.services import contact_log, timeline_record
-from casework.uploads import ALLOWED_DESCRIPTION, sniff_content_type
+from casework.uploads import ALLOWED_DESCRIPTION, TypeNotAllowed, UploadRefused, content_type_check
 from letters import merge
 from letters.models import (
     EDITABLE,
@@ -511,10 +511,14 @@ def reply_document_check(document: UploadedFile) -> str:
             f"The file is {document.size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB. "
             "Upload a smaller scan, or a PDF."
         )
-    content_type = sniff_content_type(document)
-    if content_type is None:
-        raise ValidationError(f"This file's content is not an allowed type. Upload a {ALLOWED_DESCRIPTION} file.")
-    return content_type
+    try:
+        return content_type_check(document)
+    except TypeNotAllowed as refused:
+        raise ValidationError(
+            f"This file's content is not an allowed type. Upload a {ALLOWED_DESCRIPTION} file."
+        ) from refused
+    except UploadRefused as refused:
+        raise ValidationError(f"This file {refused}") from refused
 
 
 @transaction.atomic

@@ -1,15 +1,19 @@
 """Charts drawn on the server as SVG (pygal): no JavaScript, no CDN, printable in the PDF.
 
-Every chart is shown with a table of the same numbers, for screen readers and for copying.
+A chart is its own SVG image: pages show it with ``<img>`` from an office-scoped URL (so the
+page's Content Security Policy needs no inline styles: pygal's ``<style>`` lives inside the
+image), and PDFs embed the same SVG as a ``data:`` URI. Every chart is shown with a table of
+the same numbers, for screen readers and for copying.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pygal
+from django.http import HttpResponse
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
@@ -38,20 +42,37 @@ def _config(**extra) -> dict:
         "show_legend": False,
         "width": 800,
         "height": 320,
-        "explicit_size": False,
+        "explicit_size": True,  # an image with its own size, scaled down to fit by the page
         **extra,
     }
 
 
-def _svg(chart, description: str) -> SafeString:
+# What an SVG chart may do when opened on its own: draw with its own <style>, nothing else
+# (no script, no fetch). Shown through <img>, an SVG can do neither anyway.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
+
+
+def _svg(chart, description: str) -> str:
     svg = chart.render(is_unicode=True)
     # pygal always embeds a small configuration <script>; without its tooltip library it does
-    # nothing, and the Content Security Policy allows no inline scripts.
+    # nothing, and an image must carry no script.
     svg = _SCRIPT.sub("", svg)
     # pygal builds the SVG as an XML tree, so labels from the data are already escaped; the
-    # description is escaped here. role="img" with a label lets screen readers skip to the table.
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(description)}" ', 1)
-    return mark_safe(svg)  # noqa: S308 - built by pygal's XML writer from escaped text
+    # description is escaped here, for anyone who opens the image on its own.
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(description)}" ', 1)
+
+
+def svg_response(svg: str) -> HttpResponse:
+    """A chart as an image file of its own: live office data, so never cached."""
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    response["Content-Security-Policy"] = SVG_POLICY
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def svg_data_uri(svg: str) -> str:
+    """The chart embedded in a document (the briefing PDF, which fetches nothing by URL)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
 def _count_ticks(largest: int) -> list[int]:
@@ -62,8 +83,9 @@ def _count_ticks(largest: int) -> list[int]:
     return list(range(0, max(largest, 1) + step, step))
 
 
-def monthly_bar_chart(*, months, counts, description: str) -> SafeString:
-    counts = list(counts)
+def monthly_bar_chart(*, trend, description: str) -> str:
+    """Cases per month: ``trend`` has ``months`` and their ``counts`` (mpoffice.summaries.Trend)."""
+    months, counts = trend.months, list(trend.counts)
     chart = pygal.Bar(
         **_config(
             x_label_rotation=45,
@@ -77,7 +99,7 @@ def monthly_bar_chart(*, months, counts, description: str) -> SafeString:
     return _svg(chart, description)
 
 
-def horizontal_bar_chart(*, tallies, description: str) -> SafeString:
+def horizontal_bar_chart(*, tallies, description: str) -> str:
     tallies = list(tallies)[:12]
     largest = max((tally.value for tally in tallies), default=0)
     chart = pygal.HorizontalBar(**_config(height=max(160, 28 * len(tallies) + 60), y_labels=_count_ticks(largest)))

@@ -11,13 +11,13 @@ re-delivered messages run. The sweeps themselves live with the data they read
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -83,6 +83,26 @@ def reminder_raise(
     return reminder
 
 
+UNEXPECTED_SWEEP_ERROR = "Unexpected error: the server log has the details."
+
+
+def sweep_error_message(exc: Exception) -> str:
+    """What the office is told about a row a sweep could not handle.
+
+    A ValidationError or a ValueError says what is wrong with the record in words (e.g. "not
+    to a post, so there is nobody to chase"): its first line is shown. Anything else (a
+    database error, a bug) may carry internals (SQL, values, file paths), so the office is
+    told only that it happened; the server log has the traceback.
+    """
+    if isinstance(exc, ValidationError):
+        text = " ".join(exc.messages)
+    elif isinstance(exc, ValueError):
+        text = str(exc)
+    else:
+        return UNEXPECTED_SWEEP_ERROR
+    return (text.strip().splitlines() or [UNEXPECTED_SWEEP_ERROR])[0][:300]
+
+
 @dataclass
 class SweepResult:
     examined: int = 0
@@ -116,12 +136,10 @@ def sweep_run(
         except Exception as exc:
             result.failed += 1
             office_id, source = describe(row)
-            logger.exception("sweep %s could not handle %s", name, source)
+            # The traceback goes to the server log only; the office sees a short message.
+            logger.exception("sweep %s could not handle %s (office %s)", name, source, office_id)
             SweepError.objects.create(
-                office_id=office_id,
-                sweep=name,
-                source=source[:200],
-                error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=4)}"[:4000],
+                office_id=office_id, sweep=name, source=source[:200], error=sweep_error_message(exc)
             )
     SweepRun.objects.filter(name=name).update(
         finished_at=timezone.now(), examined=result.examined, raised=result.raised, failed=result.failed

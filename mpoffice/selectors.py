@@ -8,10 +8,11 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from mpoffice.models import Heartbeat, Membership, Office
+from mpoffice.models import Heartbeat, Membership, Office, SweepError, SweepRun
 
 
 def memberships_for(*, user) -> list[Membership]:
@@ -87,4 +88,26 @@ def office_setting_changes(*, office: Office) -> QuerySet[LogEntry]:
         )
         .select_related("actor")
         .order_by("-timestamp", "-pk")
+    )
+
+
+def sweep_runs_for(*, office: Office) -> list[dict]:
+    """Each sweep's last run, as one office may see it.
+
+    A sweep runs for every office at once, so its own counts (rows looked at, raised, failed)
+    describe all offices together and are left out; what is shown is when it ran and how many
+    of this office's rows it could not handle in that run.
+    """
+    failed_here = (
+        SweepError.objects.for_office(office)
+        .filter(sweep=OuterRef("name"), occurred_at__gte=OuterRef("started_at"))
+        .order_by()
+        .values("sweep")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(
+        SweepRun.objects.annotate(
+            failed_here=Coalesce(Subquery(failed_here, output_field=IntegerField()), Value(0))
+        ).values("name", "started_at", "finished_at", "failed_here")
     )

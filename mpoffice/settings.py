@@ -212,15 +212,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-# Content Security Policy (django-csp 4): scripts only from our own static files, never
-# inline, never eval. Styles allow 'unsafe-inline' because the server-drawn pygal charts are
-# inline SVG with their own <style> block and a few templates set a width or white-space in a
-# style attribute; CSS cannot run script, and HTML from users is always escaped.
+# Content Security Policy (django-csp 4): scripts and styles only from our own static files,
+# never inline, never eval. Charts are SVG images of their own (mpoffice.charts, with their
+# own policy) and templates use classes, never style attributes (tests/security/test_csp.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],

@@ -147,6 +147,18 @@ def _by_ward(cases: QuerySet[Case]) -> list[Tally]:
     return [Tally(row["constituents__ward__name"] or "Ward not known", row["n"]) for row in rows]
 
 
+def office_trend(*, membership: Membership, today: date | None = None) -> Trend:
+    return case_trend(cases=cases_for(membership=membership), today=today or timezone.localdate())
+
+
+def office_open_by_topic(*, membership: Membership) -> list[Tally]:
+    return _by_topic(cases_for(membership=membership).filter(status__in=Case.OPEN_STATUSES))[:15]
+
+
+def office_open_by_ward(*, membership: Membership) -> list[Tally]:
+    return _by_ward(cases_for(membership=membership).filter(status__in=Case.OPEN_STATUSES))
+
+
 def office_dashboard(*, membership: Membership, today: date | None = None) -> Dashboard:
     today = today or timezone.localdate()
     cases = cases_for(membership=membership)
@@ -163,10 +175,10 @@ def office_dashboard(*, membership: Membership, today: date | None = None) -> Da
         today=today,
         open_cases=open_cases.count(),
         new_cases_30_days=new_cases.count(),
-        open_by_topic=_by_topic(open_cases)[:15],
+        open_by_topic=office_open_by_topic(membership=membership),
         new_by_topic=_by_topic(new_cases)[:15],
-        open_by_ward=_by_ward(open_cases),
-        trend=case_trend(cases=cases, today=today),
+        open_by_ward=office_open_by_ward(membership=membership),
+        trend=office_trend(membership=membership, today=today),
         letters_waiting=list(letters_waiting_for_mp(membership=membership)[:20]),
         bulk_waiting=list(bulk_runs_waiting_for_mp(office=membership.office)[:20]),
         overdue_by_organisation=list(overdue),
@@ -192,9 +204,21 @@ class Briefing:
     letters: list
 
 
+def _campaign_cases(campaign: Campaign, membership: Membership) -> QuerySet[Case]:
+    return campaign_cases(campaign=campaign, cases=cases_for(membership=membership))
+
+
+def campaign_trend(*, campaign: Campaign, membership: Membership, today: date | None = None) -> Trend:
+    return case_trend(cases=_campaign_cases(campaign, membership), today=today or timezone.localdate())
+
+
+def campaign_by_ward(*, campaign: Campaign, membership: Membership) -> list[Tally]:
+    return _by_ward(_campaign_cases(campaign, membership))
+
+
 def campaign_briefing(*, campaign: Campaign, membership: Membership, today: date | None = None) -> Briefing:
     today = today or timezone.localdate()
-    cases = campaign_cases(campaign=campaign, cases=cases_for(membership=membership))
+    cases = _campaign_cases(campaign, membership)
     letters = (
         letters_for(membership=membership)
         .filter(campaign=campaign)
@@ -206,8 +230,8 @@ def campaign_briefing(*, campaign: Campaign, membership: Membership, today: date
         today=today,
         total_cases=cases.count(),
         open_cases=cases.filter(status__in=Case.OPEN_STATUSES).count(),
-        trend=case_trend(cases=cases, today=today),
-        by_ward=_by_ward(cases),
+        trend=campaign_trend(campaign=campaign, membership=membership, today=today),
+        by_ward=campaign_by_ward(campaign=campaign, membership=membership),
         facts=list(campaign.key_facts.all()),
         findings=list(campaign.survey_findings.select_related("survey")),
         meetings=list(campaign.meetings.prefetch_related("actions__owner")),

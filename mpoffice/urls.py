@@ -11,6 +11,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("system/status/", views.system_status, name="system-status"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    *(
+        path(f"dashboard/charts/{chart}.svg", views.dashboard_chart, {"chart": chart}, name=f"dashboard-chart-{chart}")
+        for chart in views.DASHBOARD_CHARTS
+    ),
     path("office/letterhead/", views.letterhead_edit, name="letterhead"),
     path("office/settings/", views.office_settings, name="office-settings"),
     path("notifications/", notification_views.notification_list, name="notification-list"),
@@ -19,6 +23,15 @@ urlpatterns = [
     path("notifications/settings/", notification_views.notification_preferences, name="notification-preferences"),
     path("briefings/<int:pk>/", views.campaign_briefing_view, name="campaign-briefing"),
     path("briefings/<int:pk>/briefing.pdf", views.campaign_briefing_pdf, name="campaign-briefing-pdf"),
+    *(
+        path(
+            f"briefings/<int:pk>/charts/{chart}.svg",
+            views.campaign_briefing_chart,
+            {"chart": chart},
+            name=f"campaign-briefing-chart-{chart}",
+        )
+        for chart in views.BRIEFING_CHARTS
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/two-factor/", include("mpoffice.twofactor.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -8,7 +8,11 @@ from django.urls import reverse
 from casework.models import Attachment, Contact
 from tests.casework.factories import PDF_BYTES, AttachmentFactory, CaseFactory, ConstituentFactory, ContactFactory
 
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+# A real 1x1 PNG: images must parse as images (casework.uploads), not only start like one.
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00:~\x9bU"
+    b"\x00\x00\x00\nIDATx\x9cc`\x00\x00\x00\x02\x00\x01H\xaf\xa4q\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 EML_BYTES = b"From: a@example.org\r\nTo: office@example.org\r\nSubject: Knife crime\r\n\r\nPlease help.\r\n"
 
 
