@@ -224,9 +224,9 @@ def _bulk_run(office, *, processed: bool):
     """A bulk reply to a campaign of its own (the isolation builders name theirs after the
     office, so two of them cannot share one office)."""
     from casework.campaigns import campaign_case_link
-    from letters.bulk import bulk_chunk_process, bulk_run_start
+    from letters.bulk import bulk_chunk_process
     from tests.letters.factories import make_case, make_constituent
-    from tests.reminders.test_bulk import make_run
+    from tests.reminders.test_bulk import make_run, start_run
     from tests.surveys.factories import CampaignFactory
 
     campaign = CampaignFactory(office=office)
@@ -236,7 +236,7 @@ def _bulk_run(office, *, processed: bool):
         campaign_case_link(campaign=campaign, case=make_case(office, constituents=[constituent]), by=None)
     run = make_run(office, campaign)
     if processed:
-        bulk_run_start(run=run)
+        start_run(run)
         bulk_chunk_process(run_id=run.pk)
     return run
 

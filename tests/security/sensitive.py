@@ -277,6 +277,7 @@ def _loose_contact(world):
     "casework:inbound-attach",
     "casework:inbound-open-case",
     "casework:inbound-dismiss",
+    "letters:inbound-reply",
 )
 def _message(world):
     return {"pk": world.message.pk}
@@ -318,6 +319,8 @@ def _notification(world):
     "casework:campaign-case-add",
     "campaign-briefing",
     "campaign-briefing-pdf",
+    "campaign-briefing-chart-trend",
+    "campaign-briefing-chart-wards",
     omitted=True,
 )
 def _campaign(world):
@@ -338,7 +341,7 @@ def _bulk_run(world):
         template=TemplateFactory(office=world.office),
         cases=Case.objects.filter(pk=world.case.pk),
         description="Everyone",
-        campaign=None,
+        campaign=world.objects["campaign"],  # its one case is the sensitive one
     )
 
 
@@ -347,6 +350,9 @@ def _bulk_run(world):
     "letters:bulk-progress",
     "letters:bulk-start",
     "letters:bulk-cancel",
+    "letters:bulk-submit",
+    "letters:bulk-approve",
+    "letters:bulk-return",
     omitted=True,
 )
 def _bulk(world):
@@ -355,9 +361,10 @@ def _bulk(world):
 
 @sensitive("letters:bulk-batch", omitted=True)
 def _bulk_batch(world):
-    from letters.bulk import bulk_chunk_process, bulk_run_start
+    from letters.bulk import bulk_chunk_process
+    from tests.reminders.test_bulk import start_run
 
     run = _bulk_run(world)
-    bulk_run_start(run=run)
+    start_run(run)
     bulk_chunk_process(run_id=run.pk)
     return {"pk": run.batches.get().pk}
