@@ -24,7 +24,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from auditlog.context import disable_auditlog
 from dateutil.relativedelta import relativedelta
@@ -63,6 +63,10 @@ log = logging.getLogger(__name__)
 
 ANONYMISED = "(anonymised)"
 REMOVED = "[removed]"
+# An uploaded CSV (an import, a survey's responses) is personal data held only to check and
+# import it: it is kept this long after the import finished, to answer "what was in that
+# file?", and then deleted by the retention sweep.
+UPLOAD_KEEP_DAYS = 30
 
 
 # --- The registry of other apps' personal data ---------------------------------------------
@@ -622,6 +626,24 @@ def _uploads_forget(constituent: Constituent, outcome: Outcome) -> None:
             file_delete_on_commit(upload.file)
             upload.delete()
             outcome.add("survey files removed", 1)
+
+
+def survey_uploads_expire(*, now: datetime | None = None) -> int:
+    """Delete survey response files older than UPLOAD_KEEP_DAYS. An imported one keeps its
+    row (what was imported and when); one never imported is deleted whole."""
+    cutoff = (now or timezone.now()) - timedelta(days=UPLOAD_KEEP_DAYS)
+    expired = 0
+    with transaction.atomic():
+        for upload in (
+            SurveyUpload.objects.filter(uploaded_at__lt=cutoff).exclude(file="").select_for_update(skip_locked=True)
+        ):
+            file_delete_on_commit(upload.file)
+            if upload.imported_at is None:
+                upload.delete()
+            else:
+                SurveyUpload.objects.filter(pk=upload.pk).update(file="", headers=[], mapping={})
+            expired += 1
+    return expired
 
 
 # --- Retention ---------------------------------------------------------------------------------
