@@ -310,8 +310,17 @@ def constituent_erase(*, constituent: Constituent, by) -> Outcome:
     """
     pk, office_id = constituent.pk, constituent.office_id
     with disable_auditlog():
+        # How staff may have named them (merged records' details too), and where others own the text.
+        merged = Constituent.objects.filter(pk__in=audit.merged_ids(constituent))
+        terms = [term for person in [constituent, *merged] for term in identifiers(person)]
+        others_ids = _cases_of_others(constituent)
         outcome = _constituent_erase(constituent, by=by)
         trail_redact(outcome.audited, reason="erasure")
+        # Listed last, once their own rows are gone, so that only other people's text is left.
+        outcome.add(
+            "mentions on shared cases listed for review",
+            _shared_text_list(office_id=office_id, terms=terms, case_ids=others_ids),
+        )
     audit.event_record(
         obj_model=Constituent,
         obj_pk=pk,
@@ -336,12 +345,6 @@ def _constituent_erase(constituent: Constituent, *, by) -> Outcome:
     linked_cases = list(Case.objects.filter(case_constituents__constituent=constituent).distinct())
     own = [c for c in linked_cases if not c.case_constituents.exclude(constituent=constituent).exists()]
     shared_ids = [c.pk for c in linked_cases if c not in own]
-    others_ids = shared_ids + list(
-        Case.objects.filter(correspondent=constituent)
-        .exclude(pk__in=[c.pk for c in linked_cases])
-        .values_list("pk", flat=True)
-    )
-    outcome.add("mentions on shared cases listed for review", _shared_text_list(constituent, others_ids))
     for case in own:
         inner = case_anonymise(case=case, by=by, event="erasure")
         outcome.merge(inner.counts, inner.audited)
@@ -445,10 +448,18 @@ def _shared_places(case_ids: list[int]) -> list[tuple[QuerySet, list[str]]]:
     return places
 
 
-def _shared_text_list(constituent: Constituent, case_ids: list[int]) -> int:
-    """List for staff each field on these cases (which other people share) that names the person,
-    and strip the audit entries of those rows that repeat the person's details."""
-    terms = identifiers(constituent)
+def _cases_of_others(constituent: Constituent) -> list[int]:
+    """Cases the person shares with someone else, and cases they wrote about for someone else."""
+    shared = Case.objects.filter(case_constituents__constituent=constituent).filter(
+        Exists(CaseConstituent.objects.filter(case=OuterRef("pk")).exclude(constituent=constituent))
+    )
+    for_others = Case.objects.filter(correspondent=constituent).exclude(case_constituents__constituent=constituent)
+    return sorted(set(shared.values_list("pk", flat=True)) | set(for_others.values_list("pk", flat=True)))
+
+
+def _shared_text_list(*, office_id: int, terms: list[str], case_ids: list[int]) -> int:
+    """List for staff each field on these cases (which other people own) that still names the
+    erased person, and strip the audit entries of those rows that repeat the person's details."""
     if not case_ids or not terms:
         return 0
     listed = 0
@@ -456,9 +467,6 @@ def _shared_text_list(constituent: Constituent, case_ids: list[int]) -> int:
     for rows, fields in _shared_places(case_ids):
         model = rows.model
         content_type = ContentType.objects.get_for_model(model)
-        # A contact with the person themselves is theirs, and goes with them.
-        if model is Contact:
-            rows = rows.exclude(constituent=constituent)
         for row in rows:
             for name in fields:
                 text = getattr(row, name) or ""
@@ -467,7 +475,7 @@ def _shared_text_list(constituent: Constituent, case_ids: list[int]) -> int:
                     continue
                 case_id = row.pk if model is Case else getattr(row, "case_id", None)
                 SharedTextReview.objects.create(
-                    office_id=constituent.office_id,
+                    office_id=office_id,
                     content_type=content_type,
                     object_id=row.pk,
                     field_name=name,
