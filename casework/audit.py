@@ -14,12 +14,14 @@ they carry (``entries_redact``) and add an entry recording that they did.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from auditlog.signals import accessed
+from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q, QuerySet
 
@@ -79,14 +81,55 @@ def record_view(obj: Model) -> None:
 
 
 def entries_redact(rows: Iterable[tuple[type[Model], Iterable[int]]], *, reason: str) -> int:
-    """Strip the personal data from the entries about ``rows``, keeping who did what and when."""
-    return LogEntry.objects.filter(_entries_condition(rows)).update(
+    """Strip the personal data from the entries about ``rows``, keeping who did what and when.
+
+    Django's own admin log names the rows it changed too; its entries are stripped the same way."""
+    rows = list(rows)
+    _admin_entries(rows).update(object_repr=REDACTED, change_message="")
+    return _redact(LogEntry.objects.filter(_entries_condition(rows)), reason=reason)
+
+
+def entries_redact_mentioning(
+    rows: Iterable[tuple[type[Model], Iterable[int]]], *, terms: Iterable[str], reason: str
+) -> int:
+    """Redact only those entries about ``rows`` whose data mention one of ``terms`` (case
+    insensitive): the history of someone else's record keeps every entry that does not."""
+    terms = [term.casefold() for term in terms if term]
+    if not terms:
+        return 0
+    mentioning = [
+        entry.pk
+        for entry in LogEntry.objects.filter(_entries_condition(rows)).only(
+            "pk", "object_repr", "changes", "changes_text", "serialized_data", "additional_data"
+        )
+        if any(term in _entry_text(entry) for term in terms)
+    ]
+    return _redact(LogEntry.objects.filter(pk__in=mentioning), reason=reason)
+
+
+def _entry_text(entry: LogEntry) -> str:
+    parts = [entry.object_repr or "", entry.changes_text or ""]
+    parts += [json.dumps(value, ensure_ascii=False) for value in (entry.changes, entry.serialized_data) if value]
+    return " ".join(parts).casefold()
+
+
+def _redact(entries: QuerySet[LogEntry], *, reason: str) -> int:
+    return entries.update(
         object_repr=REDACTED,
         changes=None,
         changes_text="",
         serialized_data=None,
         additional_data={"redacted": reason},
     )
+
+
+def _admin_entries(rows: Iterable[tuple[type[Model], Iterable[int]]]) -> QuerySet[AdminLogEntry]:
+    condition = Q(pk__in=[])
+    for model, pks in rows:
+        keys = [str(pk) for pk in pks]
+        if keys:
+            condition |= Q(content_type=ContentType.objects.get_for_model(model), object_id__in=keys)
+    return AdminLogEntry.objects.filter(condition)
 
 
 def event_record(
@@ -110,6 +153,9 @@ def event_record(
 DELETING_EVENTS = {"erasure", "retention-delete"}
 EVENT_LABELS = {
     "erasure": "Erased on request",
+    "merge": "Duplicate record merged in",
+    "shared-text-redacted": "Mention of an erased person removed",
+    "shared-text-kept": "Mention of an erased person kept after review",
     "retention-anonymise": "Anonymised after the retention period",
     "retention-delete": "Deleted after the retention period",
     "retention-keep": "Kept after a retention review",
@@ -126,6 +172,18 @@ def office_events(*, office_id: int) -> QuerySet[LogEntry]:
     )
 
 
+def merged_ids(constituent) -> list[int]:
+    """Every record merged into ``constituent``, and into those, all the way down."""
+    from casework.models import Constituent
+
+    found: list[int] = []
+    level = [constituent.pk]
+    while level:
+        level = list(Constituent.objects.filter(merged_into_id__in=level).values_list("pk", flat=True))
+        found += level
+    return found
+
+
 def _register_casework_models() -> None:
     from casework.models import Attachment, Case, CaseConstituent, Constituent, Contact
 
@@ -138,7 +196,7 @@ def _register_casework_models() -> None:
 
 
 def _register_casework_trails() -> None:
-    from casework.models import Attachment, CaseConstituent, Contact
+    from casework.models import Attachment, CaseConstituent, Constituent, Contact
     from casework.selectors import cases_for, constituents_for
 
     def case_related(case) -> RelatedRows:
@@ -149,7 +207,9 @@ def _register_casework_trails() -> None:
         ]
 
     def constituent_related(constituent) -> RelatedRows:
+        # The records merged into this one are the same person: their history is shown here.
         return [
+            (Constituent, merged_ids(constituent)),
             (Contact, constituent.contacts.values_list("pk", flat=True)),
             (Attachment, Attachment.objects.filter(contact__constituent=constituent).values_list("pk", flat=True)),
             (CaseConstituent, constituent.case_links.values_list("pk", flat=True)),

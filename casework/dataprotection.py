@@ -15,6 +15,7 @@ Files are deleted from storage only after the transaction commits.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -47,19 +48,27 @@ from casework.models import (
     Constituent,
     ConstituentMerge,
     Contact,
+    ImportBatch,
     InboundMessage,
     Response,
     RetentionReview,
+    SharedTextReview,
     SubjectAccessExport,
+    SurveyUpload,
     TimelineEntry,
 )
 from casework.services import CONSTITUENT_FIELDS
-from mpoffice.models import Office
+from mpoffice.models import Notification, Office, Reminder
 from mpoffice.outbox import Claim, Claims
 
 log = logging.getLogger(__name__)
 
 ANONYMISED = "(anonymised)"
+REMOVED = "[removed]"
+# An uploaded CSV (an import, a survey's responses) is personal data held only to check and
+# import it: it is kept this long after the import finished, to answer "what was in that
+# file?", and then deleted by the retention sweep.
+UPLOAD_KEEP_DAYS = 30
 
 
 # --- The registry of other apps' personal data ---------------------------------------------
@@ -75,15 +84,20 @@ class ExportSection:
     audited: list[tuple[type[Model], list[int]]] = field(default_factory=list)  # rows whose audit entries count
 
 
+AuditedRows = list[tuple[type[Model], list[int]]]
+
+
 @dataclass(frozen=True)
 class SubjectDataSource:
     name: str
     # collect(constituent, case_ids) -> sections for the export
     collect: Callable[[Constituent, list[int]], list[ExportSection]]
-    # erase_constituent(constituent) -> counts; removes data addressed to or naming the person
-    erase_constituent: Callable[[Constituent], dict[str, int]]
-    # anonymise_cases(case_ids, delete) -> (counts, audited rows); for cases being anonymised or deleted
-    anonymise_cases: Callable[[list[int], bool], tuple[dict[str, int], list[tuple[type[Model], list[int]]]]]
+    # erase_constituent(constituent) -> (counts, rows changed); removes data addressed to or naming the person
+    erase_constituent: Callable[[Constituent], tuple[dict[str, int], AuditedRows]]
+    # anonymise_cases(case_ids, delete) -> (counts, rows changed); for cases being anonymised or deleted
+    anonymise_cases: Callable[[list[int], bool], tuple[dict[str, int], AuditedRows]]
+    # shared_text(case_ids) -> [(rows, field names)]: free text on cases other people share
+    shared_text: Callable[[list[int]], list[tuple[QuerySet, list[str]]]] = lambda case_ids: []
 
 
 _SOURCES: dict[str, SubjectDataSource] = {}
@@ -99,6 +113,31 @@ def file_delete_on_commit(field_file: FieldFile) -> None:
         return
     storage, name = field_file.storage, field_file.name
     transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- What other rows say about the rows removed ---------------------------------------------
+
+
+def _sources_condition(rows: Iterable[tuple[type[Model], Iterable[int]]]) -> Q:
+    condition = Q(pk__in=[])
+    for model, pks in rows:
+        pks = list(pks)
+        if pks:
+            condition |= Q(source_type=ContentType.objects.get_for_model(model), source_id__in=pks)
+    return condition
+
+
+def trail_redact(rows: AuditedRows, *, reason: str) -> None:
+    """Strip what other rows repeat about ``rows``: their audit entries, the timeline lines
+    that were made from them (on any case, shared ones too), and the reminders and
+    notifications raised about them. Who did what and when stays."""
+    rows = [(model, list(pks)) for model, pks in rows]
+    audit.entries_redact(rows, reason=reason)
+    condition = _sources_condition(rows)
+    TimelineEntry.objects.filter(condition).update(title=ANONYMISED, body="", data={})
+    reminder_ids = list(Reminder.objects.filter(condition).values_list("pk", flat=True))
+    Reminder.objects.filter(pk__in=reminder_ids).update(title=ANONYMISED)
+    Notification.objects.filter(reminder_id__in=reminder_ids).update(title=ANONYMISED, body="")
 
 
 # --- Anonymising and deleting cases ---------------------------------------------------------
@@ -202,7 +241,7 @@ def case_anonymise(*, case: Case, by, event: str = "retention-anonymise") -> Out
             summary=ANONYMISED, description="", correspondent=None, correspondent_consent="", search=None
         )
         _orphans_erase(constituent_ids, outcome, by=by)
-        audit.entries_redact(outcome.audited, reason=event)
+        trail_redact(outcome.audited, reason=event)
     audit.event_record(
         obj_model=Case,
         obj_pk=case.pk,
@@ -228,7 +267,7 @@ def case_delete(*, case: Case, by, event: str = "retention-delete") -> Outcome:
         case.delete()
         outcome.add("cases deleted", 1)
         _orphans_erase(constituent_ids, outcome, by=by)
-        audit.entries_redact(outcome.audited, reason=event)
+        trail_redact(outcome.audited, reason=event)
     audit.event_record(
         obj_model=Case,
         obj_pk=pk,
@@ -273,8 +312,17 @@ def constituent_erase(*, constituent: Constituent, by) -> Outcome:
     """
     pk, office_id = constituent.pk, constituent.office_id
     with disable_auditlog():
+        # How staff may have named them (merged records' details too), and where others own the text.
+        merged = Constituent.objects.filter(pk__in=audit.merged_ids(constituent))
+        terms = [term for person in [constituent, *merged] for term in identifiers(person)]
+        others_ids = _cases_of_others(constituent)
         outcome = _constituent_erase(constituent, by=by)
-        audit.entries_redact(outcome.audited, reason="erasure")
+        trail_redact(outcome.audited, reason="erasure")
+        # Listed last, once their own rows are gone, so that only other people's text is left.
+        outcome.add(
+            "mentions on shared cases listed for review",
+            _shared_text_list(office_id=office_id, terms=terms, case_ids=others_ids),
+        )
     audit.event_record(
         obj_model=Constituent,
         obj_pk=pk,
@@ -324,7 +372,8 @@ def _constituent_erase(constituent: Constituent, *, by) -> Outcome:
     outcome.add("survey responses unlinked", len(response_ids))
 
     for source in _SOURCES.values():
-        outcome.merge(source.erase_constituent(constituent))
+        outcome.merge(*source.erase_constituent(constituent))
+    _uploads_forget(constituent, outcome)
 
     for export in SubjectAccessExport.objects.filter(constituent=constituent):
         file_delete_on_commit(export.file)
@@ -343,6 +392,268 @@ def _constituent_erase(constituent: Constituent, *, by) -> Outcome:
     Constituent.objects.filter(pk=constituent.pk).delete()
     outcome.add("constituent records", 1)
     return outcome
+
+
+# --- What erasure cannot edit alone: other people's text, and files that carried the person ------
+
+
+def identifiers(constituent: Constituent) -> list[str]:
+    """How free text written by staff would name the person: name, e-mail, phone, street."""
+    terms = [
+        " ".join(part for part in (constituent.first_name, constituent.last_name) if part),
+        constituent.organisation_name,
+        constituent.email,
+        constituent.address_line1,
+        *phone_forms(constituent.phone),
+    ]
+    unique = {term.strip().casefold(): term.strip() for term in terms if len(term.strip()) >= 4}
+    return list(unique.values())
+
+
+def phone_forms(phone: str) -> list[str]:
+    """+441908123456 as it is written in text: +441908123456, 01908123456, 01908 123456."""
+    if not phone.startswith("+44") or len(phone) < 10:
+        return [phone] if phone else []
+    national = "0" + phone[3:]
+    return [phone, national, f"{national[:5]} {national[5:]}"]
+
+
+def _spans(text: str, terms: list[str]) -> list[list[int]]:
+    """Where ``terms`` occur in ``text`` (case insensitive), overlapping spans joined."""
+    folded, found = text.casefold(), []
+    for term in terms:
+        needle, start = term.casefold(), 0
+        while (at := folded.find(needle, start)) != -1:
+            found.append([at, at + len(needle)])
+            start = at + len(needle)
+    joined: list[list[int]] = []
+    for start, end in sorted(found):
+        if joined and start <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], end)
+        else:
+            joined.append([start, end])
+    return joined
+
+
+def _text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _shared_places(case_ids: list[int]) -> list[tuple[QuerySet, list[str]]]:
+    places = [
+        (Case.objects.filter(pk__in=case_ids), ["summary", "description"]),
+        (TimelineEntry.objects.filter(case_id__in=case_ids), ["title", "body"]),
+        (Contact.objects.filter(case_id__in=case_ids), ["summary", "body"]),
+    ]
+    for source in _SOURCES.values():
+        places += source.shared_text(case_ids)
+    return places
+
+
+def _cases_of_others(constituent: Constituent) -> list[int]:
+    """Cases the person shares with someone else, and cases they wrote about for someone else."""
+    shared = Case.objects.filter(case_constituents__constituent=constituent).filter(
+        Exists(CaseConstituent.objects.filter(case=OuterRef("pk")).exclude(constituent=constituent))
+    )
+    for_others = Case.objects.filter(correspondent=constituent).exclude(case_constituents__constituent=constituent)
+    return sorted(set(shared.values_list("pk", flat=True)) | set(for_others.values_list("pk", flat=True)))
+
+
+def _shared_text_list(*, office_id: int, terms: list[str], case_ids: list[int]) -> int:
+    """List for staff each field on these cases (which other people own) that still names the
+    erased person, and strip the audit entries of those rows that repeat the person's details."""
+    if not case_ids or not terms:
+        return 0
+    listed = 0
+    case_references = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "reference"))
+    for rows, fields in _shared_places(case_ids):
+        model = rows.model
+        content_type = ContentType.objects.get_for_model(model)
+        for row in rows:
+            for name in fields:
+                text = getattr(row, name) or ""
+                spans = _spans(text, terms)
+                if not spans:
+                    continue
+                case_id = row.pk if model is Case else getattr(row, "case_id", None)
+                SharedTextReview.objects.create(
+                    office_id=office_id,
+                    content_type=content_type,
+                    object_id=row.pk,
+                    field_name=name,
+                    spans=spans,
+                    text_sha256=_text_sha256(text),
+                    case_id=case_id,
+                    case_reference=case_references.get(case_id, ""),
+                )
+                listed += 1
+        audit.entries_redact_mentioning(
+            [(model, list(rows.values_list("pk", flat=True)))], terms=terms, reason="erasure"
+        )
+    return listed
+
+
+class SharedTextChanged(ValueError):
+    pass
+
+
+@transaction.atomic
+def shared_text_resolve(*, review: SharedTextReview, by, redact: bool) -> SharedTextReview:
+    """Staff's decision on one listed place: remove the spans that named the erased person
+    (with the audit entries of that row that repeat them), or keep the text as written."""
+    review = SharedTextReview.objects.select_for_update().get(pk=review.pk)
+    if review.resolved_at is not None:
+        raise SharedTextChanged("This place was already reviewed.")
+    model = review.content_type.model_class()
+    row = model._base_manager.filter(pk=review.object_id).first()
+    if redact and row is not None:
+        text = getattr(row, review.field_name) or ""
+        if _text_sha256(text) != review.text_sha256:
+            raise SharedTextChanged(
+                "The text has changed since it was listed, so the places to remove are no longer known. "
+                "Edit it by hand, then mark it as kept."
+            )
+        removed = [text[start:end] for start, end in review.spans]
+        for start, end in sorted(review.spans, reverse=True):
+            text = text[:start] + REMOVED + text[end:]
+        with disable_auditlog():
+            model._base_manager.filter(pk=row.pk).update(**{review.field_name: text})
+            audit.entries_redact_mentioning([(model, [row.pk])], terms=removed, reason="erasure")
+    review.resolution = SharedTextReview.Resolution.REDACTED if redact else SharedTextReview.Resolution.KEPT
+    review.resolved_at = timezone.now()
+    review.resolved_by = by
+    review.save(update_fields=["resolution", "resolved_at", "resolved_by"])
+    event = "shared-text-redacted" if redact else "shared-text-kept"
+    audit.event_record(
+        obj_model=model,
+        obj_pk=review.object_id,
+        office_id=review.office_id,
+        by=by,
+        event=event,
+        summary=f"{model._meta.verbose_name.capitalize()} #{review.object_id} ({review.field_name}): "
+        f"{audit.EVENT_LABELS[event].lower()}",
+    )
+    return review
+
+
+@dataclass
+class SharedTextItem:
+    review: SharedTextReview
+    where: str
+    parts: list[tuple[str, bool]]  # (text, to be removed)
+    url: str
+    changed: bool
+
+
+SHARED_TEXT_PAGE = 50
+
+
+def shared_text_pending(*, office: Office) -> list[SharedTextItem]:
+    """The places waiting for review, with their text split into what stays and what goes.
+    One query for the reviews and one per kind of row, however many there are."""
+    reviews = list(
+        SharedTextReview.objects.for_office(office)
+        .filter(resolved_at=None)
+        .select_related("content_type", "case")[:SHARED_TEXT_PAGE]
+    )
+    wanted: dict[ContentType, set[int]] = {}
+    for review in reviews:
+        wanted.setdefault(review.content_type, set()).add(review.object_id)
+    rows = {
+        (content_type.pk, row.pk): row
+        for content_type, pks in wanted.items()
+        for row in content_type.model_class()._base_manager.filter(office=office, pk__in=pks)
+    }
+    items = []
+    for review in reviews:
+        row = rows.get((review.content_type_id, review.object_id))
+        text = (getattr(row, review.field_name, "") or "") if row is not None else ""
+        changed = _text_sha256(text) != review.text_sha256
+        parts, at = [], 0
+        for start, end in [] if changed else review.spans:
+            parts += [(text[at:start], False), (text[start:end], True)]
+            at = end
+        parts.append((text[at:], False))
+        model = review.content_type.model_class()
+        field_label = model._meta.get_field(review.field_name).verbose_name
+        url = review.case.get_absolute_url() if review.case_id else ""
+        items.append(
+            SharedTextItem(
+                review=review,
+                where=f"{model._meta.verbose_name.capitalize()} ({field_label})",
+                parts=[part for part in parts if part[0]],
+                url=url,
+                changed=changed,
+            )
+        )
+    return items
+
+
+def _carries(text: str, constituent: Constituent) -> bool:
+    """Does a line of an uploaded file (or a row of its preview) hold the person? Their e-mail,
+    their phone number, or their first name, last name and postcode together."""
+    folded = text.casefold()
+    digits = "".join(ch for ch in folded if ch.isdigit())
+    if constituent.email and constituent.email.casefold() in folded:
+        return True
+    if constituent.phone.startswith("+44") and constituent.phone[3:] in digits:
+        return True
+    parts = [constituent.first_name, constituent.last_name, constituent.postcode]
+    return all(parts) and all(part.casefold() in folded for part in parts)
+
+
+def _file_carries(stored: FieldFile, constituent: Constituent) -> bool:
+    if not stored:
+        return False
+    try:
+        with stored.open("rb") as handle:
+            return any(_carries(line.decode("utf-8", "ignore"), constituent) for line in handle)
+    except FileNotFoundError:
+        return False
+
+
+def _uploads_forget(constituent: Constituent, outcome: Outcome) -> None:
+    """Uploaded files that carried the person. A constituents or cases import keeps its row
+    (its checksum refuses the same file again, which would bring the person back) and loses
+    its file, name, preview, errors and message; one not yet imported is cancelled. A survey
+    upload (whose answers are already in the survey) is deleted with its file."""
+    for batch in ImportBatch.objects.filter(office_id=constituent.office_id):
+        rows = [json.dumps(row, ensure_ascii=False) for row in [*batch.preview, *batch.errors]]
+        if not (any(_carries(row, constituent) for row in rows) or _file_carries(batch.file, constituent)):
+            continue
+        file_delete_on_commit(batch.file)
+        changes = {"file": "", "original_name": ANONYMISED, "preview": [], "errors": [], "message": ""}
+        if batch.status in ImportBatch.ACTIVE_STATUSES or batch.status == ImportBatch.Status.INVALID:
+            changes |= {
+                "status": ImportBatch.Status.CANCELLED,
+                "message": "Cancelled: the file held a person whose data was erased on request. "
+                "Upload it again without them.",
+            }
+        ImportBatch.objects.filter(pk=batch.pk).update(**changes)
+        outcome.add("imported files removed", 1)
+    for upload in SurveyUpload.objects.filter(office_id=constituent.office_id):
+        if _file_carries(upload.file, constituent):
+            file_delete_on_commit(upload.file)
+            upload.delete()
+            outcome.add("survey files removed", 1)
+
+
+def survey_uploads_expire(*, now: datetime | None = None) -> int:
+    """Delete survey response files older than UPLOAD_KEEP_DAYS. An imported one keeps its
+    row (what was imported and when); one never imported is deleted whole."""
+    cutoff = (now or timezone.now()) - timedelta(days=UPLOAD_KEEP_DAYS)
+    expired = 0
+    with transaction.atomic():
+        for upload in (
+            SurveyUpload.objects.filter(uploaded_at__lt=cutoff).exclude(file="").select_for_update(skip_locked=True)
+        ):
+            file_delete_on_commit(upload.file)
+            if upload.imported_at is None:
+                upload.delete()
+            else:
+                SurveyUpload.objects.filter(pk=upload.pk).update(file="", headers=[], mapping={})
+            expired += 1
+    return expired
 
 
 # --- Retention ---------------------------------------------------------------------------------
@@ -500,6 +811,21 @@ def subject_access_sections(*, constituent: Constituent) -> list[ExportSection]:
         ],
         audited=[(Constituent, [constituent.pk])],
     )
+    # Records merged into this one are the same person: each with its own details and trail.
+    merged_ids = audit.merged_ids(constituent)
+    merges = {
+        merge.merged_id: merge
+        for merge in ConstituentMerge.objects.filter(merged_id__in=merged_ids).select_related("merged")
+    }
+    merged_section = ExportSection(
+        title="Records merged into this one",
+        rows=[
+            {"record": f"#{merge.merged_id}", "merged_into": f"#{merge.survivor_id}", "merged_at": merge.merged_at}
+            | _row(merge.merged, [*CONSTITUENT_FIELDS, "created_at"])
+            for merge in sorted(merges.values(), key=lambda m: (m.merged_at, m.pk))
+        ],
+        audited=[(Constituent, merged_ids)],
+    )
     cases = list(
         Case.objects.filter(Q(case_constituents__constituent=constituent) | Q(correspondent=constituent))
         .distinct()
@@ -576,7 +902,7 @@ def subject_access_sections(*, constituent: Constituent) -> list[ExportSection]:
             for answer in response.answers.all()
         ],
     )
-    sections = [profile, case_section, timeline, contact_section, inbound, surveys]
+    sections = [profile, merged_section, case_section, timeline, contact_section, inbound, surveys]
     for source in _SOURCES.values():
         sections += source.collect(constituent, case_ids)
     return sections

@@ -27,7 +27,7 @@ import io
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -38,6 +38,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from casework.dataprotection import UPLOAD_KEEP_DAYS, file_delete_on_commit
 from casework.exports import FORMULA_TRIGGERS
 from casework.models import (
     Case,
@@ -589,6 +590,8 @@ def import_run_commit(*, batch: ImportBatch) -> ImportBatch:
             if outcome.fatal or outcome.error_count:
                 raise _RollBack(outcome)
             writer.flush()
+            # The rows are saved: the preview of them is no longer needed (the file is kept
+            # for UPLOAD_KEEP_DAYS, then removed by ``import_files_expire``).
             finished = claim.finish(
                 status=ImportBatch.Status.DONE,
                 total_rows=outcome.total,
@@ -597,6 +600,7 @@ def import_run_commit(*, batch: ImportBatch) -> ImportBatch:
                 existing_rows=outcome.existing,
                 finished_at=timezone.now(),
                 message="",
+                preview=[],
             )
             if not finished:
                 raise _Superseded
@@ -617,6 +621,24 @@ def import_run_commit(*, batch: ImportBatch) -> ImportBatch:
         progress.close()
     batch.refresh_from_db()
     return batch
+
+
+def import_files_expire(*, now: datetime | None = None) -> int:
+    """Delete the files, previews and error lists of imports that finished (or were abandoned)
+    more than UPLOAD_KEEP_DAYS ago; the batch keeps its counts, dates and checksum, which is
+    all a later upload is checked against. Idempotent: a second sweep finds nothing to do."""
+    cutoff = (now or timezone.now()) - timedelta(days=UPLOAD_KEEP_DAYS)
+    expired = (
+        ImportBatch.objects.exclude(status__in=ImportBatch.ACTIVE_STATUSES)
+        .exclude(file="")
+        .filter(Q(finished_at__lt=cutoff) | Q(finished_at=None, created_at__lt=cutoff))
+    )
+    done = 0
+    with transaction.atomic():
+        for batch in expired.select_for_update(skip_locked=True):
+            file_delete_on_commit(batch.file)
+            done += ImportBatch.objects.filter(pk=batch.pk).update(file="", preview=[], errors=[])
+    return done
 
 
 def import_fail(*, batch_id: int, message: str) -> None:

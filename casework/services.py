@@ -4,6 +4,7 @@ management commands and the demo loader alike."""
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from django.db.models import F, Model, OuterRef, Subquery
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from casework import audit
 from casework.models import (
     Attachment,
     Case,
@@ -276,10 +278,12 @@ def constituent_merge(*, survivor: Constituent, merged: Constituent, by) -> Cons
         raise ValueError("One of these records has already been merged.")
 
     moved: dict[str, int] = {}
+    by_kind: Counter[str] = Counter()  # for the audit trail: "contacts": 3
     for model, fk in _relations_to(Constituent):
         if (model, fk.name) in _MERGE_KEEPS:
             continue
         label = f"{model._meta.label}.{fk.name}"
+        kind = str(model._meta.verbose_name_plural)
         rows = model._base_manager.filter(**{fk.name: merged})
         if model is Constituent:
             rows = rows.exclude(pk=survivor.pk)
@@ -288,6 +292,7 @@ def constituent_merge(*, survivor: Constituent, merged: Constituent, by) -> Cons
             count = rows.update(**{fk.name: survivor})
             if count:
                 moved[label] = count
+                by_kind[kind] += count
             continue
         moved_count = dropped = 0
         for row in rows:
@@ -306,8 +311,10 @@ def constituent_merge(*, survivor: Constituent, merged: Constituent, by) -> Cons
                 moved_count += 1
         if moved_count:
             moved[label] = moved_count
+            by_kind[kind] += moved_count
         if dropped:
             moved[f"{label} (duplicate links removed)"] = dropped
+            by_kind[f"{kind} (duplicate links removed)"] += dropped
 
     # Keep what the survivor lacks (a phone number, an e-mail) rather than lose it.
     filled = []
@@ -322,9 +329,25 @@ def constituent_merge(*, survivor: Constituent, merged: Constituent, by) -> Cons
         survivor.save(update_fields=[*filled, "updated_at"])
     Constituent.objects.filter(pk=merged.pk).update(merged_into=survivor, updated_at=timezone.now())
     merged.merged_into = survivor
-    return ConstituentMerge.objects.create(
+    merge = ConstituentMerge.objects.create(
         office_id=survivor.office_id, survivor=survivor, merged=merged, merged_by=by, moved=moved
     )
+    # The moves are bulk updates, which auditlog does not see: one entry records the merge on
+    # the survivor's trail (which also shows the merged record's own entries).
+    if filled:
+        by_kind["details filled in from the duplicate: " + ", ".join(filled)] = len(filled)
+    audit.event_record(
+        obj_model=Constituent,
+        obj_pk=survivor.pk,
+        office_id=survivor.office_id,
+        by=by,
+        event="merge",
+        summary=f"Merged {merged.display_name} (#{merged.pk}) into {survivor.display_name} (#{survivor.pk})",
+        merged_id=merged.pk,
+        survivor_id=survivor.pk,
+        moved=dict(by_kind),
+    )
+    return merge
 
 
 @dataclass

@@ -110,12 +110,16 @@ def subject_access_expire_task() -> None:
 
 @shared_task(name="casework.tasks.retention_sweep", ignore_result=True, acks_late=True)
 def retention_sweep_task() -> None:
-    """List, for staff to review, the closed cases past each office's retention period.
+    """List, for staff to review, the closed cases past each office's retention period, and
+    delete uploaded files kept past theirs.
 
-    It only flags: nothing is anonymised or deleted without a person's decision."""
+    Cases are only flagged: none is anonymised or deleted without a person's decision."""
     from casework import dataprotection
     from mpoffice.models import Office
 
+    expired = imports.import_files_expire() + dataprotection.survey_uploads_expire()
+    if expired:
+        logger.info("Retention: %s uploaded file(s) past %s days deleted.", expired, dataprotection.UPLOAD_KEEP_DAYS)
     for office in Office.objects.all():
         flagged = dataprotection.retention_flag(office=office)
         if flagged:

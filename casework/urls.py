@@ -58,6 +58,7 @@ urlpatterns = [
     path("data-protection/", dataprotection.data_protection, name="data-protection"),
     path("data-protection/retention/", dataprotection.retention_decide, name="retention-decide"),
     path("data-protection/retention-period/", dataprotection.retention_period, name="retention-period"),
+    path("data-protection/shared-text/<int:pk>/", dataprotection.shared_text_resolve, name="shared-text-redact"),
     # Contacts' attachments
     path("attachments/<int:pk>/", contacts.attachment_download, name="attachment-download"),
     path("contacts/<int:pk>/attach/", contacts.contact_attach, name="contact-attach"),

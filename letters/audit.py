@@ -11,7 +11,7 @@ from django.db.models import Model, Q
 
 from casework.audit import register_trail
 from casework.dataprotection import ANONYMISED, ExportSection, SubjectDataSource, file_delete_on_commit, register_source
-from letters.models import Letter, LetterCase, Reply
+from letters.models import BulkBatch, BulkItem, Letter, LetterCase, LetterSignatory, LetterTransition, Reply
 
 
 def _letter_related(letter: Letter):
@@ -75,7 +75,12 @@ def collect(constituent, case_ids: list[int]) -> list[ExportSection]:
 
 
 def _redact(letters) -> tuple[int, int, list[tuple[type[Model], list[int]]]]:
-    """Remove the text, the PDF and the replies' documents of ``letters`` (rows kept for counts)."""
+    """Remove the text, the PDF and the replies' documents of ``letters`` (rows kept for counts).
+
+    Their history keeps who moved them and when, without the words that named the recipient
+    ("Sent by post to ...", "Reply from ..."); a bulk print batch that included one of them is
+    deleted whole (a PDF of many letters cannot be edited; each other letter keeps its own PDF).
+    """
     letter_ids = [letter.pk for letter in letters]
     for letter in letters:
         file_delete_on_commit(letter.pdf)
@@ -83,8 +88,13 @@ def _redact(letters) -> tuple[int, int, list[tuple[type[Model], list[int]]]]:
     for reply in replies:
         file_delete_on_commit(reply.document)
     Reply.objects.filter(letter_id__in=letter_ids).update(
-        summary=ANONYMISED, document="", document_name="", document_sha256=""
+        from_name=ANONYMISED, summary=ANONYMISED, document="", document_name="", document_sha256=""
     )
+    LetterTransition.objects.filter(letter_id__in=letter_ids).exclude(comment="").update(comment="")
+    batches = BulkBatch.objects.filter(items__letter_id__in=letter_ids).exclude(pdf="").distinct()
+    for batch in batches:
+        file_delete_on_commit(batch.pdf)
+    BulkBatch.objects.filter(pk__in=[batch.pk for batch in batches]).update(pdf="")
     Letter.objects.filter(pk__in=letter_ids).update(
         subject=ANONYMISED,
         body="",
@@ -94,13 +104,23 @@ def _redact(letters) -> tuple[int, int, list[tuple[type[Model], list[int]]]]:
         pdf_sha256="",
         recipient_constituent=None,
     )
-    audited = [(Letter, letter_ids), (Reply, [reply.pk for reply in replies])]
+    signatory_ids = list(LetterSignatory.objects.filter(letter_id__in=letter_ids).values_list("pk", flat=True))
+    audited = [(Letter, letter_ids), (Reply, [reply.pk for reply in replies]), (LetterSignatory, signatory_ids)]
     return len(letter_ids), len(replies), audited
 
 
-def erase_constituent(constituent) -> dict[str, int]:
-    letters, replies, _audited = _redact(list(Letter.objects.filter(recipient_constituent=constituent)))
-    return {"letters to the person anonymised": letters, "replies anonymised": replies}
+def erase_constituent(constituent):
+    letters, replies, audited = _redact(list(Letter.objects.filter(recipient_constituent=constituent)))
+    return {"letters to the person anonymised": letters, "replies anonymised": replies}, audited
+
+
+def shared_text(case_ids: list[int]):
+    """Letters' free text on cases that other people share: checked for mentions of an erased person."""
+    letters = Letter.objects.filter(letter_cases__case_id__in=case_ids).distinct()
+    return [
+        (letters, ["subject", "body"]),
+        (Reply.objects.filter(letter__in=letters), ["from_name", "summary"]),
+    ]
 
 
 def anonymise_cases(case_ids: list[int], delete: bool):
@@ -118,7 +138,10 @@ def anonymise_cases(case_ids: list[int], delete: bool):
     link_ids = list(links.filter(letter_id__in=other).values_list("pk", flat=True))
     unlinked = LetterCase.objects.filter(pk__in=link_ids).delete()[0]
     audited.append((LetterCase, link_ids))
-    return {"letters anonymised": letters, "replies anonymised": replies, "shared letters unlinked": unlinked}, audited
+    # A bulk reply's item ties the person to the case it answered; the run keeps its total.
+    items = BulkItem.objects.filter(case_id__in=case_ids).delete()[0]
+    counts = {"letters anonymised": letters, "replies anonymised": replies, "shared letters unlinked": unlinked}
+    return counts | {"bulk reply items": items}, audited
 
 
 def ready() -> None:
@@ -128,6 +151,10 @@ def ready() -> None:
     register_trail("letter", "Letter", scope=_letters_of_office, related=_letter_related)
     register_source(
         SubjectDataSource(
-            name="letters", collect=collect, erase_constituent=erase_constituent, anonymise_cases=anonymise_cases
+            name="letters",
+            collect=collect,
+            erase_constituent=erase_constituent,
+            anonymise_cases=anonymise_cases,
+            shared_text=shared_text,
         )
     )

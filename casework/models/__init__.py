@@ -2,7 +2,7 @@ from casework.models.campaigns import Campaign, CampaignCase, FollowUpAction, Ke
 from casework.models.cases import Case, CaseConstituent, CaseReferenceCounter, Tag
 from casework.models.constituents import Constituent, ConstituentMerge, PostcodeWard
 from casework.models.contacts import Attachment, Contact
-from casework.models.dataprotection import RetentionReview, SubjectAccessExport
+from casework.models.dataprotection import RetentionReview, SharedTextReview, SubjectAccessExport
 from casework.models.imports import ImportBatch
 from casework.models.inbound import InboundMessage
 from casework.models.surveys import Answer, Option, Question, Response, Survey, SurveyFinding, SurveyUpload
@@ -36,5 +36,6 @@ __all__ = [
     "SurveyFinding",
     "SurveyUpload",
     "RetentionReview",
+    "SharedTextReview",
     "SubjectAccessExport",
 ]

@@ -97,3 +97,40 @@ class RetentionReview(OfficeScopedModel):
 
     def __str__(self) -> str:
         return f"Retention review of {self.case_reference}"
+
+
+class SharedTextReview(OfficeScopedModel):
+    """A place in free text that another person's case owns (a note, a description, a letter
+    on a shared case) that mentioned a person who was then erased.
+
+    Erasure cannot safely rewrite words that belong to someone else's casework, so it lists
+    them here for staff. The row names the place and the character spans to remove, and a
+    checksum of the text as it was found; it keeps none of the erased person's data.
+    """
+
+    class Resolution(models.TextChoices):
+        REDACTED = "redacted", "Redacted"
+        KEPT = "kept", "Kept as written"
+
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    field_name = models.CharField(max_length=100)
+    spans = models.JSONField(default=list, help_text="[start, end] character offsets to remove.")
+    text_sha256 = models.CharField(
+        max_length=64, help_text="The text when it was listed: redaction needs it unchanged."
+    )
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    case_reference = models.CharField(max_length=24, blank=True)
+    found_at = models.DateTimeField(default=timezone.now)
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["found_at", "pk"]
+        indexes = [models.Index(fields=["office", "resolved_at"], name="sharedtext_office_resolved")]
+
+    def __str__(self) -> str:
+        return f"Review of {self.content_type.model} #{self.object_id} ({self.field_name})"

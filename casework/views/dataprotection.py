@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from casework import audit, dataprotection
 from casework.dataprotection_forms import ErasureForm, RetentionDecisionForm, RetentionPeriodForm
-from casework.models import RetentionReview, SubjectAccessExport
+from casework.models import RetentionReview, SharedTextReview, SubjectAccessExport
 from casework.views import STAFF_ONLY, get_constituent
 from mpoffice.access import office_required
 from mpoffice.models import Role
@@ -136,6 +136,7 @@ def _data_protection_page(request, *, decision_form=None, period_form=None, stat
             "decision_form": decision_form or RetentionDecisionForm(reviews=reviews),
             "period_form": period_form or RetentionPeriodForm(instance=request.office),
             "events": audit.office_events(office_id=request.office.pk)[:50],
+            "shared_text": dataprotection.shared_text_pending(office=request.office),
             "event_labels": audit.EVENT_LABELS,
             "decided": RetentionReview.objects.for_office(request.office)
             .exclude(decision=RetentionReview.Decision.PENDING)
@@ -162,6 +163,21 @@ def retention_decide(request):
     if done:
         label = dict(form.fields["decision"].choices)[form.cleaned_data["decision"]].split(" (")[0].lower()
         messages.success(request, f"{done} case{'s' if done != 1 else ''}: {label}.")
+    return redirect("casework:data-protection")
+
+
+@require_POST
+@office_required(*STAFF_ONLY)
+def shared_text_resolve(request, pk: int):
+    """One click on the data protection page: remove the mention of an erased person, or keep it."""
+    review = get_object_or_404(SharedTextReview.objects.for_office(request.office).filter(resolved_at=None), pk=pk)
+    redact = request.POST.get("action", "redact") != "keep"
+    try:
+        dataprotection.shared_text_resolve(review=review, by=request.user, redact=redact)
+    except dataprotection.SharedTextChanged as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, "The mention was removed." if redact else "The text was kept as written.")
     return redirect("casework:data-protection")
 
 

@@ -1,6 +1,6 @@
 from tests.casework.factories import CaseFactory, ConstituentFactory
 from tests.isolation import builder
-from tests.security.factories import make_ready_export
+from tests.security.factories import make_ready_export, make_shared_text_review
 
 
 @builder("casework:audit-trail")
@@ -16,3 +16,8 @@ def _constituent(office):
 @builder("casework:subject-access-detail", "casework:subject-access-download")
 def _export(office):
     return {"pk": make_ready_export(office).pk}
+
+
+@builder("casework:shared-text-redact")
+def _shared_text_review(office):
+    return {"pk": make_shared_text_review(office).pk}
