@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from casework.models import Case, Constituent, Contact, InboundMessage, Topic
-from casework.selectors import cases_for
+from casework.selectors import cases_for, constituents_for
 from casework.services import AttachmentRefused, attachment_check, case_open, constituent_create, contact_log
 from casework.uploads import sniff_content_type
 from mpoffice.models import Membership, Office
@@ -220,11 +220,19 @@ def case_reference_in(*, office: Office, subject: str) -> str | None:
     return f"{office.reference_prefix}-{match.group(1)}-{int(match.group(2)):05d}"
 
 
-def sender_constituent(*, office: Office, address: str) -> Constituent | None:
-    """The constituent with this e-mail address (the oldest record when duplicates share it)."""
+def sender_constituent(*, office: Office, address: str, membership: Membership | None = None) -> Constituent | None:
+    """The constituent with this e-mail address (the oldest record when duplicates share it),
+    among the people the member adding the message may see (``constituents_for``: a person known
+    only through a sensitive case hidden from them is not matched, so the message waits unmatched
+    and says nothing of them); a mailbox, with no member, matches any of the office's."""
     if not address:
         return None
-    return Constituent.objects.for_office(office).filter(merged_into=None, email=address.lower()).order_by("pk").first()
+    people = (
+        constituents_for(membership=membership)
+        if membership is not None
+        else Constituent.objects.for_office(office).filter(merged_into=None)
+    )
+    return people.filter(email=address.lower()).order_by("pk").first()
 
 
 # Apps above casework claim messages that are theirs (letters: replies to our letters) without
@@ -344,7 +352,7 @@ def inbound_receive(*, office: Office, raw: bytes, source: str, membership: Memb
         body=parsed.body,
         attachment_names=[a.name for a in parsed.attachments],
         received_by=by,
-        constituent=sender_constituent(office=office, address=parsed.from_address),
+        constituent=sender_constituent(office=office, address=parsed.from_address, membership=membership),
     )
     try:
         with transaction.atomic():

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from casework.models import Case, FollowUpAction
 from casework.services import timeline_record
+from letters import cosigning
 from letters.models import Letter, LetterSignatory, Status
 from letters.pdf import uk_date
 from letters.selectors import letters_drafted_by
@@ -245,7 +246,8 @@ def approval_waiting_raise(signatory: LetterSignatory, *, working_days: int) -> 
         due_on=due_on,
         title=f"Letter waiting for your approval: {letter.reference}",
         body=(
-            f"“{letter.subject}” has waited for your approval for more than {working_days} working days "
+            f"“{cosigning.subject_for(letter, office)}” has waited for your approval for more than "
+            f"{working_days} working days "
             f"(since {timezone.localdate(letter.updated_at):%d/%m/%Y})."
         ),
         url=letter.get_absolute_url(),

@@ -282,6 +282,8 @@ def test_an_email_naming_a_sensitive_case_the_caseworker_may_not_see_waits_witho
 
     message = InboundMessage.objects.get()
     assert message.status == InboundMessage.Status.PENDING and message.case is None
+    # Jane is known to the office only through the hidden case: the sender is not matched to her.
+    assert message.constituent is None
     assert not Contact.objects.exists() and not TimelineEntry.objects.filter(case=secret, kind="contact").exists()
     html = page.content.decode()
     assert "waiting for triage" in html and "attached to case" not in html

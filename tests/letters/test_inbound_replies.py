@@ -14,6 +14,7 @@ from django.urls import reverse
 from casework import inbound
 from casework.models import Contact, InboundMessage, TimelineEntry
 from letters import services
+from letters.emails import letter_email_message
 from letters.models import Reply, Status
 from letters.reminders import sweep_replies_overdue
 from mpoffice.models import Reminder, Role
@@ -124,7 +125,7 @@ def _answer(
     cte: str | None = None,
 ) -> bytes:
     """A reply to the e-mail we sent for ``letter``, as the recipient's mail program writes it."""
-    sent = services.letter_email_message(letter)
+    sent = letter_email_message(letter)
     reply_address = sent.reply_to[0]
     message = EmailMessage()
     message["From"] = "Home Office Correspondence <public.enquiries@homeoffice.example.org>"

@@ -108,7 +108,7 @@ def test_errors_recorded_with_a_traceback_before_are_cut_to_the_short_message(of
         office=office, sweep="replies-overdue", source="letter Y", error="Nobody to chase."
     )
 
-    import_module("mpoffice.migrations.0005_sweep_errors_without_tracebacks").forwards(apps, None)
+    import_module("mpoffice.migrations.0006_sweep_errors_without_tracebacks").forwards(apps, None)
 
     old.refresh_from_db()
     short.refresh_from_db()

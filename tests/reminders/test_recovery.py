@@ -20,7 +20,7 @@ from casework import dataprotection, imports
 from casework.models import Constituent, ImportBatch, SubjectAccessExport
 from casework.tasks import jobs_recover_task, subject_access_expire_task
 from letters import services
-from letters.bulk import bulk_chunk_process, bulk_run_start
+from letters.bulk import bulk_chunk_process
 from letters.emails import LETTER_OUTBOX, letter_emails_send
 from letters.models import Letter
 from letters.tasks import letter_emails_sweep
@@ -225,14 +225,14 @@ def test_an_export_is_deleted_thirty_days_after_it_was_built(
 def test_single_and_bulk_letters_are_emailed_by_one_composer_from_one_outbox(
     office, mp, staff, django_capture_on_commit_callbacks
 ):
-    from tests.reminders.test_bulk import campaign_with_cases, make_run
+    from tests.reminders.test_bulk import campaign_with_cases, make_run, start_run
 
     single = approved_letter(office, mp, body="{{ salutation }},\n\nWe ask for a meeting about knife crime.")
     with django_capture_on_commit_callbacks(execute=True):
         services.letter_send(letter=single, by=staff.user, channel="email")
     campaign, _people = campaign_with_cases(office, people=2)
     run = make_run(office, campaign)
-    bulk_run_start(run=run)
+    assert start_run(run).started
     bulk_chunk_process(run_id=run.pk)
     bulk_letter = Letter.objects.get(bulk_item__run=run, sent_channel="email")
     # As if the chunk's worker had died after making the letters, before e-mailing them.
@@ -257,7 +257,7 @@ def test_single_and_bulk_letters_are_emailed_by_one_composer_from_one_outbox(
 
 def test_single_and_bulk_letters_are_recorded_on_their_case_alike(office, mp, staff):
     from casework.models import Contact
-    from tests.reminders.test_bulk import campaign_with_cases, make_run
+    from tests.reminders.test_bulk import campaign_with_cases, make_run, start_run
 
     campaign, (person, _other) = campaign_with_cases(office, people=2)
     case = person.cases.get()
@@ -266,7 +266,7 @@ def test_single_and_bulk_letters_are_recorded_on_their_case_alike(office, mp, st
     )
     services.letter_send(letter=single, by=staff.user, channel="post")
     run = make_run(office, campaign)
-    bulk_run_start(run=run)
+    assert start_run(run).started
     bulk_chunk_process(run_id=run.pk)
     bulk_letter = Letter.objects.get(bulk_item__run=run, recipient_constituent=person)
     for letter in (single, bulk_letter):

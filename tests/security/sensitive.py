@@ -192,6 +192,9 @@ BUILDERS: dict[str, SensitiveBuilder] = {}
 # Patterns whose objects cannot hold a case's data, each with the reason. The sweep still
 # requests them (with the office-isolation builder's object) and checks the answer.
 NOT_CASE_DATA = {
+    "casework:shared-text-redact": (
+        "staff-only (refused by role before any lookup): the review of an erased person's mentions on shared cases"
+    ),
     "casework:import-detail": "a CSV import: rows become cases only when committed, and imports are staff-only",
     "casework:import-progress": "a CSV import (staff-only)",
     "casework:import-confirm": "a CSV import (staff-only)",

@@ -42,11 +42,12 @@ from casework.services import attachment_add, case_set_constituents, case_set_st
 from casework.surveys import mapping_guess, survey_file_parse, survey_import_commit
 from letters import reminders as letter_reminders
 from letters import services as letter_services
-from letters.bulk import bulk_run_prepare, bulk_run_start
+from letters.bulk import bulk_run_prepare
 from letters.models import Letter, LetterTemplate
 from tests.casework.factories import CaseFactory, ConstituentFactory, TopicFactory
 from tests.casework_b.factories import eml
 from tests.letters.factories import make_post
+from tests.reminders.test_bulk import start_run
 from tests.security import scan
 from tests.surveys.factories import CampaignFactory, SurveyFactory, survey_csv
 
@@ -230,7 +231,7 @@ def build_person(world: World, client, capture, *, only_own_case: bool = False) 
         campaign=world.campaign,
     )
     with capture(execute=True):
-        bulk_run_start(run=run)
+        assert start_run(run).started
     assert run.batches.filter(letters=1).exclude(pdf="").exists()
 
     # An entry in Django's admin log about them.
