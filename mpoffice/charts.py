@@ -84,7 +84,7 @@ def _count_ticks(largest: int) -> list[int]:
 
 
 def monthly_bar_chart(*, trend, description: str) -> str:
-    """Cases per month: ``trend`` has ``months`` and their ``counts`` (mpoffice.summaries.Trend)."""
+    """Cases per month: ``trend`` has ``months`` and their ``counts`` (briefings.selectors.Trend)."""
     months, counts = trend.months, list(trend.counts)
     chart = pygal.Bar(
         **_config(

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "mpoffice",
     "casework",
     "letters",
+    "briefings",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -332,6 +333,7 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-email": {"task": "mpoffice.tasks.notifications_email", "schedule": 60.0, "options": {"expires": 55}},
     "notifications-digest": {"task": "mpoffice.tasks.notifications_digest", "schedule": crontab(hour=7, minute=0)},
     # Monday 08:00 in CELERY_TIMEZONE (Europe/London): 08:00 BST in summer, 08:00 GMT in winter.
+    # The task is in briefings/tasks.py; its registered name has not changed.
     "weekly-summary": {"task": "mpoffice.tasks.weekly_summary", "schedule": crontab(day_of_week=1, hour=8, minute=0)},
     "bulk-resume": {"task": "letters.tasks.bulk_resume_stalled", "schedule": 60.0, "options": {"expires": 55}},
     # Recovery sweeps: every state that waits on a message is found again from the database.

@@ -50,11 +50,3 @@ def notifications_email() -> None:
 def notifications_digest() -> None:
     """07:00 London time: one e-mail per person who chose the daily digest."""
     logger.info("daily digests sent: %s", notification_digests_send())
-
-
-@shared_task(name="mpoffice.tasks.weekly_summary", acks_late=True, soft_time_limit=300, time_limit=360)
-def weekly_summary() -> None:
-    """Monday 08:00 London time: the MP's weekly summary, once per MP per week."""
-    from mpoffice.weekly_summary import weekly_summaries_send  # reads every app: imported when run
-
-    logger.info("weekly summaries raised: %s", weekly_summaries_send())

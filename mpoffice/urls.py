@@ -5,33 +5,17 @@ from django.urls import include, path
 from mpoffice import notification_views, views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("briefings.urls")),  # home, dashboard and briefings: the read side
     path("no-office/", views.no_office, name="no-office"),
     path("office/switch/", views.office_switch, name="office-switch"),
     path("healthz", views.healthz, name="healthz"),
     path("system/status/", views.system_status, name="system-status"),
-    path("dashboard/", views.dashboard, name="dashboard"),
-    *(
-        path(f"dashboard/charts/{chart}.svg", views.dashboard_chart, {"chart": chart}, name=f"dashboard-chart-{chart}")
-        for chart in views.DASHBOARD_CHARTS
-    ),
     path("office/letterhead/", views.letterhead_edit, name="letterhead"),
     path("office/settings/", views.office_settings, name="office-settings"),
     path("notifications/", notification_views.notification_list, name="notification-list"),
     path("notifications/<int:pk>/read/", notification_views.notification_read, name="notification-read"),
     path("notifications/read-all/", notification_views.notification_read_all, name="notification-read-all"),
     path("notifications/settings/", notification_views.notification_preferences, name="notification-preferences"),
-    path("briefings/<int:pk>/", views.campaign_briefing_view, name="campaign-briefing"),
-    path("briefings/<int:pk>/briefing.pdf", views.campaign_briefing_pdf, name="campaign-briefing-pdf"),
-    *(
-        path(
-            f"briefings/<int:pk>/charts/{chart}.svg",
-            views.campaign_briefing_chart,
-            {"chart": chart},
-            name=f"campaign-briefing-chart-{chart}",
-        )
-        for chart in views.BRIEFING_CHARTS
-    ),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/two-factor/", include("mpoffice.twofactor.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -10,9 +10,9 @@ from django.core import mail
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import ModelEntry
 
+from briefings.weekly_summary import weekly_summaries_send
 from mpoffice.celery import app as celery_app
 from mpoffice.models import Notification, Reminder
-from mpoffice.weekly_summary import weekly_summaries_send
 from tests.mpoffice.factories import MembershipFactory
 
 LONDON = ZoneInfo("Europe/London")

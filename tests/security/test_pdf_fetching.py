@@ -129,9 +129,9 @@ def test_the_briefing_pdf_fetches_nothing_a_document_names(
 ):
     base, requests = web_server
     overriding_templates(
-        "mpoffice/briefing_pdf.html",
+        "briefings/briefing_pdf.html",
         f"<html><body><h1>Briefing: {{{{ campaign.name }}}}</h1>{_outside_references(base, secret_file)}"
-        '{% include "mpoffice/briefing_body.html" %}</body></html>',
+        '{% include "briefings/briefing_body.html" %}</body></html>',
     )
     campaign = CampaignFactory(office=office, name="Knife crime")
 

@@ -6,10 +6,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from briefings.selectors import case_trend, office_dashboard
 from casework.models import Case, Constituent, Topic
 from casework.services import case_open, case_set_status
 from mpoffice.models import Ward
-from mpoffice.summaries import case_trend, office_dashboard
 
 TODAY = date(2026, 11, 25)
 

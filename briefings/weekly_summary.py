@@ -1,6 +1,6 @@
 """The MP's weekly summary e-mail: Monday 08:00 London time, once per MP per week.
 
-The figures are the dashboard's (``mpoffice.summaries.office_dashboard``). "Once" is the
+The figures are the dashboard's (``briefings.selectors.office_dashboard``). "Once" is the
 reminder's unique key (weekly_summary, the MP's membership, the Monday of the week): a second
 beat, a re-delivered task or a run by hand sends nothing more.
 """
@@ -12,9 +12,9 @@ from datetime import date, datetime, time, timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from briefings.selectors import office_dashboard
 from mpoffice.models import Membership, Reminder, Role
 from mpoffice.reminders import reminder_exists, reminder_raise
-from mpoffice.summaries import office_dashboard
 
 SEND_AT = time(8, 0)
 
