@@ -92,3 +92,26 @@ def test_cosigner_of_a_sent_letter_gets_a_redacted_pdf_not_the_one_sent(joint, o
         client_for(MembershipFactory(office=office, role=Role.STAFF)).get(f"/letters/{letter.pk}/letter.pdf")
     )
     assert STREET in sent
+
+
+def test_cosigning_mp_reads_the_subject_withheld_on_the_dashboard_and_in_the_approval_reminder(
+    joint, other_office, client_for
+):
+    from letters.models import LetterSignatory
+    from letters.reminders import approval_waiting_raise
+    from mpoffice.models import Notification
+
+    letter = joint["to_person"]  # subject "About {{ constituent_name }}", filled in when saved
+    assert NAME in letter.subject
+    services.letter_submit(letter=letter, by=None)
+    cosigning_mp = MembershipFactory(office=other_office, role=Role.MP)
+
+    dashboard = client_for(cosigning_mp).get("/dashboard/").content.decode()
+    assert letter.reference in dashboard, "the co-signer's dashboard lists the letter to approve"
+    assert NAME not in dashboard and "withheld" in dashboard
+
+    signatory = LetterSignatory.objects.get(letter=letter, office=other_office)
+    reminder = approval_waiting_raise(signatory, working_days=0)
+    (notification,) = Notification.objects.filter(reminder=reminder)
+    assert notification.user == cosigning_mp.user
+    assert NAME not in notification.body and "withheld" in notification.body
