@@ -43,21 +43,28 @@ FORMAT_COLUMNS = {
     "casework.Attachment": {"sha256": "a checksum", "content_type": "a MIME type"},
     "casework.Case": {"reference": "the office's case reference, e.g. MKS-2026-00123"},
     "casework.TimelineEntry": {"kind": "the kind of entry (a code naming a template)"},
-    "casework.ImportBatch": {"sha256": "a checksum"},
+    "casework.ImportBatch": {"sha256": "a checksum", "claim": "a worker's claim token"},
     "casework.InboundMessage": {
         "sha256": "a checksum",
         "message_id": "the Message-ID header, kept to thread replies (random by construction)",
     },
     "casework.Response": {"external_id": "the survey tool's respondent id (a number)"},
     "casework.RetentionReview": {"case_reference": "the case reference"},
-    "casework.SubjectAccessExport": {"stage": "a progress label", "error": "a failure message of the build"},
-    "letters.Letter": {"reference": "the letter's reference", "pdf_sha256": "a checksum"},
+    "casework.SubjectAccessExport": {
+        "stage": "a progress label",
+        "error": "a failure message of the build",
+        "claim": "a worker's claim token",
+    },
+    "letters.Letter": {
+        "reference": "the letter's reference",
+        "pdf_sha256": "a checksum",
+        "email_claim": "a worker's claim token",
+    },
     "letters.LetterSignatory": {
         "signer_name": "the MP's name (a public office holder)",
         "constituency": "the MP's constituency",
     },
     "letters.Reply": {"document_sha256": "a checksum", "document_type": "a MIME type"},
-    "letters.BulkItem": {"email_claim": "a worker's claim token"},
     "mpoffice.Notification": {
         "kind": "the kind of notification (a code)",
         "url": "the path of the page the notification links to",
