@@ -5,6 +5,7 @@ from casework.models.contacts import Attachment, Contact
 from casework.models.dataprotection import RetentionReview, SharedTextReview, SubjectAccessExport
 from casework.models.imports import ImportBatch
 from casework.models.inbound import InboundMessage
+from casework.models.mailbox import MailboxConnection, MaildirEntry
 from casework.models.surveys import Answer, Option, Question, Response, Survey, SurveyFinding, SurveyUpload
 from casework.models.timeline import TimelineEntry
 from casework.models.topics import Topic
@@ -21,6 +22,8 @@ __all__ = [
     "Contact",
     "ImportBatch",
     "InboundMessage",
+    "MailboxConnection",
+    "MaildirEntry",
     "PostcodeWard",
     "Tag",
     "TimelineEntry",
