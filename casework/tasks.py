@@ -124,3 +124,33 @@ def retention_sweep_task() -> None:
         flagged = dataprotection.retention_flag(office=office)
         if flagged:
             logger.info("Retention: %s case(s) of %s listed for review.", flagged, office)
+
+
+@shared_task(name="casework.tasks.mailboxes_poll", ignore_result=True, soft_time_limit=50, time_limit=60)
+def mailboxes_poll_task() -> None:
+    """Every minute (beat): queue a read of each office mailbox that is due."""
+    from casework import mailbox_sync
+
+    for connection_id in mailbox_sync.mailboxes_due():
+        mailbox_poll_task.delay(connection_id)
+
+
+@shared_task(
+    name="casework.tasks.mailbox_poll", ignore_result=True, acks_late=True, soft_time_limit=4 * 60, time_limit=5 * 60
+)
+def mailbox_poll_task(connection_id: int) -> None:
+    """Read one mailbox. Safe to run twice: the claim lets one worker in, the watermark and the
+    message fingerprint take nothing twice. Mail-server errors are recorded on the connection
+    (shown on System status) and retried by the next beat after the back-off."""
+    from casework import mailbox_sync
+
+    connection = mailbox_sync.mailbox_claim(connection_id)
+    if connection is None:
+        logger.info("Mailbox %s: not due, inactive, gone or being read by another worker.", connection_id)
+        return
+    try:
+        mailbox_sync.mailbox_poll(connection=connection)
+    except SoftTimeLimitExceeded:
+        # A very full mailbox: what was taken is recorded (watermark); the next beat goes on.
+        mailbox_sync.mailbox_release(connection=connection)
+        raise

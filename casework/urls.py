@@ -1,6 +1,17 @@
 from django.urls import path
 
-from casework.views import campaigns, cases, constituents, contacts, dataprotection, inbound, search, surveys, topics
+from casework.views import (
+    campaigns,
+    cases,
+    constituents,
+    contacts,
+    dataprotection,
+    inbound,
+    mailboxes,
+    search,
+    surveys,
+    topics,
+)
 from casework.views import imports as import_views
 
 app_name = "casework"
@@ -19,6 +30,10 @@ urlpatterns = [
     path("inbox/<int:pk>/attach/", inbound.inbound_attach, name="inbound-attach"),
     path("inbox/<int:pk>/open-case/", inbound.inbound_open_case, name="inbound-open-case"),
     path("inbox/<int:pk>/dismiss/", inbound.inbound_dismiss, name="inbound-dismiss"),
+    path("mailboxes/", mailboxes.mailbox_list, name="mailbox-list"),
+    path("mailboxes/new/", mailboxes.mailbox_create, name="mailbox-create"),
+    path("mailboxes/<int:pk>/", mailboxes.mailbox_edit, name="mailbox-edit"),
+    path("mailboxes/<int:pk>/test/", mailboxes.mailbox_test, name="mailbox-test"),
     # CSV imports
     path("imports/", import_views.import_list, name="import-list"),
     path("imports/template/", import_views.import_template, name="import-template"),

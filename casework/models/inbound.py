@@ -34,6 +34,8 @@ class InboundMessage(OfficeScopedModel):
         UPLOAD = "upload", "Uploaded .eml file"
         PASTE = "paste", "Pasted message"
         MAILDIR = "maildir", "Mailbox (Maildir)"
+        IMAP = "imap", "Office mailbox (IMAP)"
+        GRAPH = "graph", "Office mailbox (Microsoft 365)"
 
     raw = models.FileField(upload_to=inbound_message_path, max_length=200)
     sha256 = models.CharField(max_length=64, help_text="Of the raw message as received.")

@@ -209,6 +209,8 @@ NOT_CASE_DATA = {
     "casework:campaign-meeting-add": "a campaign's meeting form (the campaign page is swept)",
     "casework:meeting-action-add": "a campaign meeting's action form",
     "casework:meeting-action-done": "a campaign meeting's action",
+    "casework:mailbox-edit": "an office mailbox's connection settings (staff-only), never a message",
+    "casework:mailbox-test": "an office mailbox's connection test (staff-only)",
     "letters:organisation-detail": "the address book",
     "letters:organisation-edit": "the address book",
     "letters:post-create": "the address book",
