@@ -141,7 +141,7 @@ def imap_poll(connection: MailboxConnection) -> PollResult:
             for uid in batch:
                 raw = fetched.get(uid, {}).get(b"BODY[]")
                 if raw is not None:
-                    _take(connection, raw, result)
+                    take_message(connection, raw, result)
                 if connection.move_to and raw is not None:
                     client.move([uid], connection.move_to)
                     result.moved += 1
@@ -153,7 +153,8 @@ def imap_poll(connection: MailboxConnection) -> PollResult:
     return result
 
 
-def _take(connection: MailboxConnection, raw: bytes, result: PollResult) -> None:
+def take_message(connection: MailboxConnection, raw: bytes, result: PollResult) -> None:
+    """Receive one message read from a connection, counting what became of it."""
     try:
         received = inbound_receive(office=connection.office, raw=raw, source=connection.kind)
     except NotAnEmail as error:
@@ -272,5 +273,8 @@ def mailbox_test(*, connection: MailboxConnection) -> str:
     if connection.kind == MailboxConnection.Kind.GRAPH:
         from casework import mailbox_graph
 
-        return mailbox_graph.graph_test(connection)
+        try:
+            return mailbox_graph.graph_test(connection)
+        except mailbox_graph.GraphError as error:
+            raise MailboxError(str(error)) from error
     return imap_test(connection)

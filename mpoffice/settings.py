@@ -366,6 +366,9 @@ MAILBOX_MAX_BACKOFF_SECONDS = config.int("MAILBOX_MAX_BACKOFF_SECONDS", default=
 MAILBOX_CLAIM_TIMEOUT_SECONDS = config.int("MAILBOX_CLAIM_TIMEOUT_SECONDS", default=10 * 60)
 # Certificates (PEM) to trust for mail servers besides the system's, e.g. an office's own CA.
 MAILBOX_CA_FILE = config.str("MAILBOX_CA_FILE", default="")
+# Microsoft 365: where to sign in and the Graph API (a national cloud has its own hosts).
+MAILBOX_GRAPH_LOGIN_URL = config.str("MAILBOX_GRAPH_LOGIN_URL", default="https://login.microsoftonline.com")
+MAILBOX_GRAPH_API_URL = config.str("MAILBOX_GRAPH_API_URL", default="https://graph.microsoft.com/v1.0")
 # Messages fetched per IMAP round trip.
 MAILBOX_FETCH_BATCH = config.int("MAILBOX_FETCH_BATCH", default=50)
 # Bulk replies: letters per chunk task, and how long a run may make no progress before the

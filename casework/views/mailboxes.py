@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from casework import mailbox_sync
-from casework.mailbox_forms import MailboxConnectionForm
+from casework.mailbox_forms import connection_form
 from casework.models import MailboxConnection
 from casework.views import STAFF_ONLY
 from mpoffice.access import get_for_member, office_required
@@ -26,6 +26,9 @@ def get_mailbox(request, pk: int, *, methods=()) -> MailboxConnection:
     )
 
 
+TITLES = {"imap": "Connect a mailbox (IMAP)", "graph": "Connect a Microsoft 365 mailbox"}
+
+
 @require_GET
 @office_required(*STAFF_ONLY)
 def mailbox_list(request):
@@ -38,18 +41,25 @@ def mailbox_list(request):
 
 @office_required(*STAFF_ONLY)
 def mailbox_create(request):
-    form = MailboxConnectionForm(request.POST or None, office=request.office)
+    kind = request.GET.get("kind", MailboxConnection.Kind.IMAP)
+    form = connection_form(None, kind)(request.POST or None, office=request.office)
     if request.method == "POST" and form.is_valid():
         connection = mailbox_sync.mailbox_save(connection=form.save(commit=False), secret=form.cleaned_data["secret"])
         messages.success(request, f"The mailbox “{connection}” is saved; use Test connection to check it.")
         return redirect(connection.get_absolute_url())
-    return render(request, "casework/mailboxes/form.html", {"title": "Connect a mailbox", "form": form})
+    return render(
+        request,
+        "casework/mailboxes/form.html",
+        {"title": TITLES.get(kind, TITLES["imap"]), "form": form},
+    )
 
 
 @office_required()
 def mailbox_edit(request, pk: int):
     connection = get_mailbox(request, pk, methods=("GET", "POST"))
-    form = MailboxConnectionForm(request.POST or None, instance=connection, office=request.office)
+    form = connection_form(connection, connection.kind)(
+        request.POST or None, instance=connection, office=request.office
+    )
     if request.method == "POST" and form.is_valid():
         mailbox_sync.mailbox_save(connection=form.save(commit=False), secret=form.cleaned_data["secret"])
         messages.success(request, f"The mailbox “{connection}” is saved.")

@@ -42,7 +42,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
+def self_signed(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
@@ -138,7 +138,7 @@ def start_dovecot() -> Dovecot:
     # run as the unprivileged "dovecot" user when the tests run as root.
     root = Path(tempfile.mkdtemp(prefix="postbag-dovecot-"))
     root.chmod(0o755)
-    cert, key = _self_signed(root)
+    cert, key = self_signed(root)
     if os.geteuid() == 0:
         account = pwd.getpwnam("dovecot")
         uid, gid, login_user, internal_user = account.pw_uid, account.pw_gid, "dovenull", "dovecot"
