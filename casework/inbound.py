@@ -77,6 +77,7 @@ class ParsedMessage:
     recipients: list[str] = field(default_factory=list)  # every address it was delivered to, lower case
     forwarded: mailtext.Forwarded | None = None  # the original sender, when it is a forward
     automated: mailtext.Automated | None = None  # when a robot sent it (out of office, bounce)
+    references: list[str] = field(default_factory=list)  # In-Reply-To first, then References newest first
 
     def fingerprint(self) -> str:
         """What makes two arrivals the same message: its Message-ID (from this sender) when it
@@ -130,7 +131,20 @@ def message_parse(raw: bytes) -> ParsedMessage:
         recipients=_recipients(message),
         forwarded=forwarded,
         automated=mailtext.automated(message),
+        references=_references(message),
     )
+
+
+def _references(message: EmailMessage) -> list[str]:
+    """The Message-IDs a message answers, as stored (``<id@host>``): In-Reply-To, then the
+    References chain from its newest end."""
+    found: list[str] = []
+    for header in ("In-Reply-To", "References"):
+        ids = re.findall(r"<[^<>\s]+>", " ".join(mailtext.header_texts(message, header)))
+        for message_id in ids if header == "In-Reply-To" else reversed(ids):
+            if message_id not in found:
+                found.append(message_id)
+    return found[:50]
 
 
 def _recipients(message: EmailMessage) -> list[str]:
@@ -312,6 +326,8 @@ def inbound_receive(*, office: Office, raw: bytes, source: str, membership: Memb
                         break
                 else:
                     case = _case_named(office=office, subject=parsed.subject, membership=membership)
+                    if case is None:
+                        case = _case_threaded(office=office, parsed=parsed, membership=membership)
                     if case is not None:
                         _attach(message=message, case=case, by=by, parsed=parsed)
             except LeaveForTriage as reason:
@@ -325,6 +341,21 @@ def inbound_receive(*, office: Office, raw: bytes, source: str, membership: Memb
             raise
         return Received(existing, created=False)
     return Received(message, created=True, handled_as=handled_as or "")
+
+
+def _case_threaded(*, office: Office, parsed: ParsedMessage, membership: Membership | None) -> Case | None:
+    """The case of the message this one answers (``In-Reply-To``, then ``References`` newest
+    first), when that message was attached to one the member may see: a constituent's reply to
+    their own earlier e-mail, without a reference in the subject, continues the case."""
+    if not parsed.references:
+        return None
+    earlier = InboundMessage.objects.for_office(office).filter(message_id__in=parsed.references, case__isnull=False)
+    cases = cases_for(membership=membership) if membership is not None else Case.objects.for_office(office)
+    by_id = {m.message_id: m.case_id for m in earlier.only("message_id", "case_id")}
+    for reference in parsed.references:
+        if reference in by_id:
+            return cases.filter(pk=by_id[reference]).first()
+    return None
 
 
 def _sender(name: str, address: str) -> str:
