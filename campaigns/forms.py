@@ -4,9 +4,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
-from casework.models import Campaign, FollowUpAction, KeyFact, Meeting, Topic
-from casework.models.surveys import Survey
-from casework.surveys import Role
+from campaigns.models import Campaign, FollowUpAction, KeyFact, Meeting, Survey
+from campaigns.surveys import Role
+from casework.models import Topic
 
 
 class SurveyForm(forms.ModelForm):

@@ -8,7 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from casework.models import Campaign, CampaignCase, Case, FollowUpAction, KeyFact, Meeting, Topic
+from campaigns.models import Campaign, CampaignCase, FollowUpAction, KeyFact, Meeting
+from casework.models import Case, Topic
 from casework.services import timeline_record
 from mpoffice.models import Membership
 

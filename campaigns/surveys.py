@@ -21,10 +21,10 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from casework.models import Campaign, Constituent, PostcodeWard
-from casework.models.surveys import Answer, Option, Question, Response, Survey, SurveyFinding
+from campaigns.models import Answer, Campaign, Option, Question, Response, Survey, SurveyFinding
+from campaigns.statistics import Proportion, finding_sentence, is_suppressed, proportion
+from casework.models import Constituent, PostcodeWard
 from casework.postcodes import postcode_normalise
-from casework.statistics import Proportion, finding_sentence, is_suppressed, proportion
 from mpoffice.models import Membership, Ward
 
 

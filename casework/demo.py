@@ -17,8 +17,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from campaigns.models import Campaign, CampaignCase
 from casework import demo_story, services
-from casework.models import Campaign, CampaignCase, Case, Constituent, PostcodeWard, Topic
+from casework.models import Case, Constituent, PostcodeWard, Topic
 from mpoffice.models import Office, Ward
 
 POSTCODES_CSV = Path(__file__).parent / "demo_data" / "mk_postcodes.csv"

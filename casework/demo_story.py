@@ -15,9 +15,9 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from casework.models import Campaign, FollowUpAction, KeyFact, Meeting, Topic
-from casework.models.surveys import Option, Survey, SurveyFinding
-from casework.surveys import ParsedFile, Role, survey_finding_save, survey_import_commit
+from campaigns.models import Campaign, FollowUpAction, KeyFact, Meeting, Option, Survey, SurveyFinding
+from campaigns.surveys import ParsedFile, Role, survey_finding_save, survey_import_commit
+from casework.models import Topic
 from mpoffice.models import Office, Ward
 
 SURVEY_TITLE = "Build Back Better in Milton Keynes South"

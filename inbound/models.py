@@ -81,4 +81,4 @@ class InboundMessage(OfficeScopedModel):
         return self.subject or "(no subject)"
 
     def get_absolute_url(self) -> str:
-        return reverse("casework:inbound-detail", kwargs={"pk": self.pk})
+        return reverse("inbound:inbound-detail", kwargs={"pk": self.pk})

@@ -36,10 +36,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from casework.models import Case, Constituent, Contact, InboundMessage, Topic
+from casework.models import Case, Constituent, Contact, Topic
 from casework.selectors import cases_for, constituents_for
 from casework.services import AttachmentRefused, attachment_check, case_open, constituent_create, contact_log
 from casework.uploads import sniff_content_type
+from inbound.models import InboundMessage
 from mpoffice.models import Membership, Office
 
 logger = logging.getLogger(__name__)

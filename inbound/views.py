@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,12 +12,20 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from casework import inbound
-from casework.models import Case, InboundMessage
+from casework.models import Case
 from casework.search import constituent_search
-from casework.selectors import cases_for, inbound_messages_for, topics_for
-from casework.views import LIST_PAGE_SIZE, WRITERS, get_inbound_message
-from mpoffice.access import POST_ONLY, office_required
+from casework.selectors import cases_for, topics_for
+from casework.views import LIST_PAGE_SIZE, WRITERS
+from inbound import services as inbound
+from inbound.models import InboundMessage
+from inbound.selectors import inbound_messages_for
+from mpoffice.access import POST_ONLY, get_for_member, office_required
+
+
+def get_inbound_message(request, pk: int, *, methods: Iterable[str] = ()) -> InboundMessage:
+    """The inbox is the writers': an MP is refused (403) after the lookup."""
+    scope = inbound_messages_for(membership=request.membership).select_related("office", "constituent", "case")
+    return get_for_member(request, scope, roles=WRITERS, action="triage e-mail", methods=methods, pk=pk)
 
 
 class MessageForm(forms.Form):
@@ -81,7 +91,7 @@ def inbound_list(request):
     page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "casework/inbound/list.html",
+        "inbound/list.html",
         {
             "title": "Inbox",
             "page": page,
@@ -108,10 +118,10 @@ def inbound_upload(request):
             if not inbound_messages_for(membership=request.membership).filter(pk=message.pk).exists():
                 # Filed on a case this member may not see (a sensitive case): say nothing of it.
                 messages.success(request, "The message was received and filed. Office staff can see where.")
-                return redirect("casework:inbound-list")
+                return redirect("inbound:inbound-list")
             (messages.success if received.created else messages.info)(request, received.notice)
             return redirect(message.get_absolute_url())
-    return render(request, "casework/inbound/upload.html", {"title": "Add an e-mail", "form": form})
+    return render(request, "inbound/upload.html", {"title": "Add an e-mail", "form": form})
 
 
 def _detail_context(request, message, *, attach_form=None, open_form=None) -> dict:
@@ -144,7 +154,7 @@ def _detail_context(request, message, *, attach_form=None, open_form=None) -> di
 @require_GET
 def inbound_detail(request, pk: int):
     message = get_inbound_message(request, pk)
-    return render(request, "casework/inbound/detail.html", _detail_context(request, message))
+    return render(request, "inbound/detail.html", _detail_context(request, message))
 
 
 @office_required()
@@ -161,9 +171,7 @@ def inbound_attach(request, pk: int):
     message = get_inbound_message(request, pk, methods=POST_ONLY)
     form = AttachForm(request.POST, cases=cases_for(membership=request.membership))
     if not form.is_valid():
-        return render(
-            request, "casework/inbound/detail.html", _detail_context(request, message, attach_form=form), status=400
-        )
+        return render(request, "inbound/detail.html", _detail_context(request, message, attach_form=form), status=400)
     try:
         contact = inbound.inbound_attach(message=message, case=form.cleaned_data["case"], by=request.user)
     except inbound.AlreadyTriaged as error:
@@ -178,9 +186,7 @@ def inbound_open_case(request, pk: int):
     message = get_inbound_message(request, pk, methods=POST_ONLY)
     form = OpenCaseForm(request.POST, topics=topics_for(membership=request.membership, active_only=True))
     if not form.is_valid():
-        return render(
-            request, "casework/inbound/detail.html", _detail_context(request, message, open_form=form), status=400
-        )
+        return render(request, "inbound/detail.html", _detail_context(request, message, open_form=form), status=400)
     try:
         case = inbound.inbound_open_case(
             message=message, by=request.user, summary=form.cleaned_data["summary"], topic=form.cleaned_data["topic"]
@@ -190,9 +196,7 @@ def inbound_open_case(request, pk: int):
         return redirect(message.get_absolute_url())
     except ValidationError as error:
         form.add_error(None, f"The sender could not be added as a constituent: {' '.join(error.messages)}")
-        return render(
-            request, "casework/inbound/detail.html", _detail_context(request, message, open_form=form), status=400
-        )
+        return render(request, "inbound/detail.html", _detail_context(request, message, open_form=form), status=400)
     messages.success(request, f"Case {case.reference} was opened from the message.")
     return redirect(case.get_absolute_url())
 
@@ -206,4 +210,4 @@ def inbound_dismiss(request, pk: int):
         messages.warning(request, str(error))
         return redirect(message.get_absolute_url())
     messages.success(request, "The message was dismissed. It is kept, under “Dismissed”.")
-    return redirect("casework:inbound-list")
+    return redirect("inbound:inbound-list")

@@ -1,7 +1,7 @@
 from django import forms
 
-from casework.models import RetentionReview
 from mpoffice.models import Office
+from privacy.models import RetentionReview
 
 
 class ErasureForm(forms.Form):

@@ -57,7 +57,7 @@ class SubjectAccessExport(OfficeScopedModel):
         return f"Subject access export #{self.pk}"
 
     def get_absolute_url(self) -> str:
-        return reverse("casework:subject-access-detail", kwargs={"pk": self.pk})
+        return reverse("privacy:subject-access-detail", kwargs={"pk": self.pk})
 
     @property
     def is_finished(self) -> bool:

@@ -1,11 +1,9 @@
 """Data protection services: subject access exports, erasure on request, and retention.
 
-Casework never imports the apps above it. An app that holds personal data about a
-constituent or a case (letters: their bodies, PDFs and replies) registers a
-``SubjectDataSource`` from its ``AppConfig.ready()``, as it registers timeline kinds::
-
-    from casework.dataprotection import SubjectDataSource, register_source
-    register_source(SubjectDataSource(name="letters", collect=..., erase_constituent=..., anonymise_cases=...))
+Privacy never imports the apps beside or above it. An app that holds personal data about a
+constituent or a case (inbound e-mails, survey responses, letters) registers a
+``SubjectDataSource`` in ``casework.subjectdata`` from its ``AppConfig.ready()``; this module
+calls every registered source.
 
 Every change here runs with auditlog's automatic entries switched off (they would copy the
 very data being removed into the trail); instead the earlier entries about the rows are
@@ -22,7 +20,7 @@ import logging
 import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -41,7 +39,6 @@ from django.utils.text import get_valid_filename
 
 from casework import audit
 from casework.models import (
-    Answer,
     Attachment,
     Case,
     CaseConstituent,
@@ -49,70 +46,26 @@ from casework.models import (
     ConstituentMerge,
     Contact,
     ImportBatch,
-    InboundMessage,
-    Response,
-    RetentionReview,
-    SharedTextReview,
-    SubjectAccessExport,
-    SurveyUpload,
     TimelineEntry,
 )
 from casework.services import CONSTITUENT_FIELDS
+from casework.subjectdata import (
+    ANONYMISED,
+    AuditedRows,
+    ExportSection,
+    SubjectDataSource,
+    export_row,
+    file_delete_on_commit,
+    register_source,
+    sources,
+)
 from mpoffice.models import Notification, Office, Reminder
 from mpoffice.outbox import Claim, Claims
+from privacy.models import RetentionReview, SharedTextReview, SubjectAccessExport
 
 log = logging.getLogger(__name__)
 
-ANONYMISED = "(anonymised)"
 REMOVED = "[removed]"
-# An uploaded CSV (an import, a survey's responses) is personal data held only to check and
-# import it: it is kept this long after the import finished, to answer "what was in that
-# file?", and then deleted by the retention sweep.
-UPLOAD_KEEP_DAYS = 30
-
-
-# --- The registry of other apps' personal data ---------------------------------------------
-
-
-@dataclass
-class ExportSection:
-    """One part of a subject access export: rows to show and files to include."""
-
-    title: str
-    rows: list[dict] = field(default_factory=list)
-    files: list[tuple[str, FieldFile]] = field(default_factory=list)  # (name in the ZIP, stored file)
-    audited: list[tuple[type[Model], list[int]]] = field(default_factory=list)  # rows whose audit entries count
-
-
-AuditedRows = list[tuple[type[Model], list[int]]]
-
-
-@dataclass(frozen=True)
-class SubjectDataSource:
-    name: str
-    # collect(constituent, case_ids) -> sections for the export
-    collect: Callable[[Constituent, list[int]], list[ExportSection]]
-    # erase_constituent(constituent) -> (counts, rows changed); removes data addressed to or naming the person
-    erase_constituent: Callable[[Constituent], tuple[dict[str, int], AuditedRows]]
-    # anonymise_cases(case_ids, delete) -> (counts, rows changed); for cases being anonymised or deleted
-    anonymise_cases: Callable[[list[int], bool], tuple[dict[str, int], AuditedRows]]
-    # shared_text(case_ids) -> [(rows, field names)]: free text on cases other people share
-    shared_text: Callable[[list[int]], list[tuple[QuerySet, list[str]]]] = lambda case_ids: []
-
-
-_SOURCES: dict[str, SubjectDataSource] = {}
-
-
-def register_source(source: SubjectDataSource) -> None:
-    _SOURCES[source.name] = source
-
-
-def file_delete_on_commit(field_file: FieldFile) -> None:
-    """Remove a stored file once the surrounding transaction has committed."""
-    if not field_file:
-        return
-    storage, name = field_file.storage, field_file.name
-    transaction.on_commit(lambda: storage.delete(name))
 
 
 # --- What other rows say about the rows removed ---------------------------------------------
@@ -175,8 +128,8 @@ def _contacts_remove(contacts: QuerySet[Contact], outcome: Outcome, *, keep_rows
         outcome.add("timeline entries", entries.delete()[0])
     Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
     outcome.add("attachments", len(attachments))
-    messages = InboundMessage.objects.filter(contact_id__in=contact_ids)
-    _inbound_remove(messages, outcome)
+    for source in sources():
+        outcome.merge(*source.contacts_removing(contact_ids))
     if keep_rows:
         outcome.add(
             "contacts anonymised",
@@ -186,17 +139,10 @@ def _contacts_remove(contacts: QuerySet[Contact], outcome: Outcome, *, keep_rows
         outcome.add("contacts", Contact.objects.filter(pk__in=contact_ids).delete()[1].get("casework.Contact", 0))
 
 
-def _inbound_remove(messages: QuerySet[InboundMessage], outcome: Outcome) -> None:
-    for message in messages:
-        file_delete_on_commit(message.raw)
-    outcome.add("inbound e-mails", messages.delete()[1].get("casework.InboundMessage", 0))
-
-
 def _cases_strip(case_ids: list[int], outcome: Outcome, *, delete: bool) -> None:
     """What anonymising and deleting cases share: contacts, timeline text, e-mails, letters."""
     _contacts_remove(Contact.objects.filter(case_id__in=case_ids), outcome, keep_rows=not delete)
-    _inbound_remove(InboundMessage.objects.filter(case_id__in=case_ids), outcome)
-    for source in _SOURCES.values():
+    for source in sources():
         counts, audited = source.anonymise_cases(case_ids, delete)
         outcome.merge(counts, audited)
     links = CaseConstituent.objects.filter(case_id__in=case_ids)
@@ -361,17 +307,7 @@ def _constituent_erase(constituent: Constituent, *, by) -> Outcome:
     )
 
     _contacts_remove(Contact.objects.filter(constituent=constituent), outcome, keep_rows=False)
-    _inbound_remove(InboundMessage.objects.filter(constituent=constituent), outcome)
-
-    responses = Response.objects.filter(constituent=constituent)
-    response_ids = list(responses.values_list("pk", flat=True))
-    Answer.objects.filter(response_id__in=response_ids).exclude(text="").update(text="")
-    for response in Response.objects.filter(pk__in=response_ids):
-        # The survey's counts keep the answers; nothing ties them to the person any more.
-        Response.objects.filter(pk=response.pk).update(constituent=None, external_id=f"erased-{response.pk}")
-    outcome.add("survey responses unlinked", len(response_ids))
-
-    for source in _SOURCES.values():
+    for source in sources():
         outcome.merge(*source.erase_constituent(constituent))
     _uploads_forget(constituent, outcome)
 
@@ -445,7 +381,7 @@ def _shared_places(case_ids: list[int]) -> list[tuple[QuerySet, list[str]]]:
         (TimelineEntry.objects.filter(case_id__in=case_ids), ["title", "body"]),
         (Contact.objects.filter(case_id__in=case_ids), ["summary", "body"]),
     ]
-    for source in _SOURCES.values():
+    for source in sources():
         places += source.shared_text(case_ids)
     return places
 
@@ -631,29 +567,13 @@ def _uploads_forget(constituent: Constituent, outcome: Outcome) -> None:
             }
         ImportBatch.objects.filter(pk=batch.pk).update(**changes)
         outcome.add("imported files removed", 1)
-    for upload in SurveyUpload.objects.filter(office_id=constituent.office_id):
-        if _file_carries(upload.file, constituent):
-            file_delete_on_commit(upload.file)
-            upload.delete()
-            outcome.add("survey files removed", 1)
+    for source in sources():
+        outcome.merge(source.files_forget(constituent, lambda stored: _file_carries(stored, constituent)))
 
 
-def survey_uploads_expire(*, now: datetime | None = None) -> int:
-    """Delete survey response files older than UPLOAD_KEEP_DAYS. An imported one keeps its
-    row (what was imported and when); one never imported is deleted whole."""
-    cutoff = (now or timezone.now()) - timedelta(days=UPLOAD_KEEP_DAYS)
-    expired = 0
-    with transaction.atomic():
-        for upload in (
-            SurveyUpload.objects.filter(uploaded_at__lt=cutoff).exclude(file="").select_for_update(skip_locked=True)
-        ):
-            file_delete_on_commit(upload.file)
-            if upload.imported_at is None:
-                upload.delete()
-            else:
-                SurveyUpload.objects.filter(pk=upload.pk).update(file="", headers=[], mapping={})
-            expired += 1
-    return expired
+def uploaded_files_expire(*, now: datetime | None = None) -> int:
+    """Delete the uploaded files of every app (registered sources) kept past UPLOAD_KEEP_DAYS."""
+    return sum(source.files_expire(now) for source in sources())
 
 
 # --- Retention ---------------------------------------------------------------------------------
@@ -749,7 +669,7 @@ SUBJECT_ACCESS_KEEP = timedelta(days=30)
 
 
 def _queue_build(export_id: int) -> None:
-    from casework.tasks import subject_access_build_task
+    from privacy.tasks import subject_access_build_task
 
     transaction.on_commit(lambda: subject_access_build_task.delay(export_id))
 
@@ -789,13 +709,7 @@ def _progress(claim: Claim, percent: int, stage: str) -> None:
     claim.touch(progress=percent, stage=stage[:100])  # and the claim stays this live worker's
 
 
-def _row(obj: Model, fields: Iterable[str]) -> dict:
-    row = {}
-    for name in fields:
-        value = getattr(obj, name)
-        display = getattr(obj, f"get_{name}_display", None)
-        row[name] = display() if callable(display) else value
-    return row
+_row = export_row
 
 
 def subject_access_sections(*, constituent: Constituent) -> list[ExportSection]:
@@ -876,34 +790,8 @@ def subject_access_sections(*, constituent: Constituent) -> list[ExportSection]:
         (f"attachments/{a.pk}-{get_valid_filename(a.original_name) or 'file'}", a.file) for a in attachments
     ]
     contact_section.audited.append((Attachment, [a.pk for a in attachments]))
-    messages = list(InboundMessage.objects.filter(constituent=constituent).order_by("received_at"))
-    inbound = ExportSection(
-        title="E-mails received",
-        rows=[_row(m, ["received_at", "from_name", "from_address", "subject", "body"]) for m in messages],
-        files=[(f"emails/{m.pk}.eml", m.raw) for m in messages],
-    )
-    responses = list(
-        Response.objects.filter(constituent=constituent)
-        .select_related("survey")
-        .prefetch_related("answers__question", "answers__option")
-    )
-    surveys = ExportSection(
-        title="Survey responses",
-        rows=[
-            {
-                "survey": response.survey.title,
-                "submitted_at": response.submitted_at,
-                "question": answer.question.text,
-                "answer": answer.text
-                or (answer.option.label if answer.option_id else "")
-                or ("" if answer.rating is None else str(answer.rating)),
-            }
-            for response in responses
-            for answer in response.answers.all()
-        ],
-    )
-    sections = [profile, merged_section, case_section, timeline, contact_section, inbound, surveys]
-    for source in _SOURCES.values():
+    sections = [profile, merged_section, case_section, timeline, contact_section]
+    for source in sources():
         sections += source.collect(constituent, case_ids)
     return sections
 
@@ -958,7 +846,7 @@ def subject_access_build(*, export: SubjectAccessExport) -> SubjectAccessExport:
                 "missing": missing,
                 "generated": generated,
             }
-            archive.writestr("index.html", render_to_string("casework/dataprotection/sar_index.html", context))
+            archive.writestr("index.html", render_to_string("privacy/sar_index.html", context))
             data = {section.title: section.rows for section in sections}
             archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False))
         handle.seek(0)

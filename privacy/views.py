@@ -13,12 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from casework import audit, dataprotection
-from casework.dataprotection_forms import ErasureForm, RetentionDecisionForm, RetentionPeriodForm
-from casework.models import RetentionReview, SharedTextReview, SubjectAccessExport
+from casework import audit
 from casework.views import STAFF_ONLY, get_constituent
 from mpoffice.access import office_required
 from mpoffice.models import Role
+from privacy import services as dataprotection
+from privacy.forms import ErasureForm, RetentionDecisionForm, RetentionPeriodForm
+from privacy.models import RetentionReview, SharedTextReview, SubjectAccessExport
 
 TRAIL_PAGE_SIZE = 50
 
@@ -34,7 +35,7 @@ def audit_trail(request, kind: str, pk: int):
     page = Paginator(entries, TRAIL_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "casework/dataprotection/audit_trail.html",
+        "privacy/audit_trail.html",
         {"title": f"Audit trail: {trail.label} {obj}", "obj": obj, "trail": trail, "page": page},
     )
 
@@ -52,7 +53,7 @@ def subject_access(request, pk: int):
         return redirect(export)
     return render(
         request,
-        "casework/dataprotection/subject_access.html",
+        "privacy/subject_access.html",
         {
             "title": f"Subject access: {constituent}",
             "constituent": constituent,
@@ -66,7 +67,7 @@ def subject_access(request, pk: int):
 @require_GET
 def subject_access_detail(request, pk: int):
     export = get_object_or_404(_exports_for(request), pk=pk)
-    template = "casework/dataprotection/_export_status.html" if request.htmx else "casework/dataprotection/export.html"
+    template = "privacy/_export_status.html" if request.htmx else "privacy/export.html"
     return render(request, template, {"title": f"Subject access export #{export.pk}", "export": export})
 
 
@@ -101,7 +102,7 @@ def constituent_erase(request, pk: int):
         return redirect("casework:constituent-list")
     return render(
         request,
-        "casework/dataprotection/erase.html",
+        "privacy/erase.html",
         {
             "title": f"Erase {constituent}",
             "constituent": constituent,
@@ -129,7 +130,7 @@ def _data_protection_page(request, *, decision_form=None, period_form=None, stat
     reviews = _pending_reviews(request)
     return render(
         request,
-        "casework/dataprotection/overview.html",
+        "privacy/overview.html",
         {
             "title": "Data protection",
             "reviews": reviews,
@@ -163,7 +164,7 @@ def retention_decide(request):
     if done:
         label = dict(form.fields["decision"].choices)[form.cleaned_data["decision"]].split(" (")[0].lower()
         messages.success(request, f"{done} case{'s' if done != 1 else ''}: {label}.")
-    return redirect("casework:data-protection")
+    return redirect("privacy:data-protection")
 
 
 @require_POST
@@ -178,7 +179,7 @@ def shared_text_resolve(request, pk: int):
         messages.error(request, str(refusal))
     else:
         messages.success(request, "The mention was removed." if redact else "The text was kept as written.")
-    return redirect("casework:data-protection")
+    return redirect("privacy:data-protection")
 
 
 @require_POST
@@ -189,4 +190,4 @@ def retention_period(request):
         return _data_protection_page(request, period_form=form)
     form.save()
     messages.success(request, f"Closed cases are now reviewed after {form.instance.retention_years} years.")
-    return redirect("casework:data-protection")
+    return redirect("privacy:data-protection")

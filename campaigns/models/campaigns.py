@@ -42,7 +42,7 @@ class Campaign(OfficeScopedModel):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("casework:campaign-detail", kwargs={"pk": self.pk})
+        return reverse("campaigns:campaign-detail", kwargs={"pk": self.pk})
 
 
 class CampaignCase(OfficeScopedModel):

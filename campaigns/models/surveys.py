@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from casework.models.campaigns import Campaign
+from campaigns.models.campaigns import Campaign
 from casework.models.constituents import Constituent
 from mpoffice.models import OfficeScopedModel, Ward
 
@@ -28,7 +28,7 @@ class Survey(OfficeScopedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("casework:survey-detail", kwargs={"pk": self.pk})
+        return reverse("campaigns:survey-detail", kwargs={"pk": self.pk})
 
 
 class Question(OfficeScopedModel):

@@ -7,7 +7,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from casework.campaigns import (
+from campaigns.forms import ActionForm, CampaignCaseForm, CampaignForm, KeyFactForm, MeetingForm
+from campaigns.models import FollowUpAction
+from campaigns.services import (
     action_add,
     action_complete,
     campaign_case_link,
@@ -17,9 +19,7 @@ from casework.campaigns import (
     key_fact_add,
     meeting_add,
 )
-from casework.models import FollowUpAction
 from casework.selectors import cases_for
-from casework.survey_forms import ActionForm, CampaignCaseForm, CampaignForm, KeyFactForm, MeetingForm
 from mpoffice.access import office_required
 from mpoffice.models import Role
 
@@ -37,7 +37,7 @@ def _campaign(request, pk: int):
 def campaign_list(request):
     campaigns = campaigns_for(membership=request.membership).annotate(case_count=Count("campaign_cases"))
     page = Paginator(campaigns.order_by("status", "name"), 25).get_page(request.GET.get("page"))
-    return render(request, "casework/campaigns/list.html", {"page": page, "title": "Campaigns"})
+    return render(request, "campaigns/list.html", {"page": page, "title": "Campaigns"})
 
 
 @office_required(Role.STAFF)
@@ -48,7 +48,7 @@ def campaign_create(request):
         campaign = form.save()
         messages.success(request, f"Campaign “{campaign.name}” created.")
         return redirect(campaign)
-    return render(request, "casework/campaigns/form.html", {"form": form, "title": "New campaign"})
+    return render(request, "campaigns/form.html", {"form": form, "title": "New campaign"})
 
 
 @office_required(Role.STAFF)
@@ -59,9 +59,7 @@ def campaign_edit(request, pk: int):
         form.save()
         messages.success(request, "Campaign saved.")
         return redirect(campaign)
-    return render(
-        request, "casework/campaigns/form.html", {"form": form, "campaign": campaign, "title": f"Edit {campaign}"}
-    )
+    return render(request, "campaigns/form.html", {"form": form, "campaign": campaign, "title": f"Edit {campaign}"})
 
 
 @office_required()
@@ -107,7 +105,7 @@ def _render_detail(request, campaign, **bound_forms):
         "title": campaign.name,
     }
     context.update(bound_forms)
-    return render(request, "casework/campaigns/detail.html", context)
+    return render(request, "campaigns/detail.html", context)
 
 
 @require_POST

@@ -5,9 +5,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from casework.models.surveys import Option, Survey, SurveyUpload
-from casework.survey_forms import ColumnMappingForm, FindingForm, SurveyForm, SurveyUploadForm
-from casework.surveys import (
+from campaigns.forms import ColumnMappingForm, FindingForm, SurveyForm, SurveyUploadForm
+from campaigns.models import Option, Survey, SurveyUpload
+from campaigns.surveys import (
     SurveyFileError,
     mapping_guess,
     mapping_validate,
@@ -32,7 +32,7 @@ def survey_list(request):
     page = Paginator(surveys_for(membership=request.membership).order_by("-created_at"), 25).get_page(
         request.GET.get("page")
     )
-    return render(request, "casework/surveys/list.html", {"page": page, "title": "Surveys"})
+    return render(request, "campaigns/surveys/list.html", {"page": page, "title": "Surveys"})
 
 
 @office_required(Role.STAFF)
@@ -42,8 +42,8 @@ def survey_create(request):
         form.instance.office = request.office
         survey = form.save()
         messages.success(request, f"Survey “{survey.title}” created. Now import its responses.")
-        return redirect("casework:survey-upload", pk=survey.pk)
-    return render(request, "casework/surveys/form.html", {"form": form, "title": "New survey"})
+        return redirect("campaigns:survey-upload", pk=survey.pk)
+    return render(request, "campaigns/surveys/form.html", {"form": form, "title": "New survey"})
 
 
 @office_required()
@@ -53,7 +53,7 @@ def survey_detail(request, pk: int):
     results = survey_results(survey=survey)
     return render(
         request,
-        "casework/surveys/detail.html",
+        "campaigns/surveys/detail.html",
         {
             "survey": survey,
             "results": results,
@@ -88,10 +88,10 @@ def survey_upload(request, pk: int):
             uploaded.seek(0)
             upload.file.save("responses.csv", uploaded, save=False)
             upload.save()
-            return redirect("casework:survey-mapping", pk=survey.pk, upload_pk=upload.pk)
+            return redirect("campaigns:survey-mapping", pk=survey.pk, upload_pk=upload.pk)
     return render(
         request,
-        "casework/surveys/upload.html",
+        "campaigns/surveys/upload.html",
         {"survey": survey, "form": form, "title": f"Import responses: {survey.title}"},
     )
 
@@ -130,7 +130,7 @@ def survey_mapping(request, pk: int, upload_pk: int):
     errors = Paginator(check.errors, 100).get_page(1) if check else None
     return render(
         request,
-        "casework/surveys/mapping.html",
+        "campaigns/surveys/mapping.html",
         {
             "survey": survey,
             "upload": upload,

@@ -4,7 +4,7 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from casework.inbound import triage_actions
+from inbound.services import triage_actions
 
 register = template.Library()
 

@@ -1,23 +1,23 @@
-from casework.models.surveys import SurveyUpload
+from campaigns.models import SurveyUpload
+from campaigns.surveys import ParsedFile, survey_import_commit
 from casework.services import case_open
-from casework.surveys import ParsedFile, survey_import_commit
+from tests.campaigns.factories import STORY_MAPPING, CampaignFactory, SurveyFactory, story_rows
 from tests.isolation import builder
-from tests.surveys.factories import STORY_MAPPING, CampaignFactory, SurveyFactory, story_rows
 
 
-@builder("casework:survey-detail", "casework:survey-upload")
+@builder("campaigns:survey-detail", "campaigns:survey-upload")
 def _survey(office):
     return {"pk": SurveyFactory(office=office).pk}
 
 
-@builder("casework:survey-mapping")
+@builder("campaigns:survey-mapping")
 def _survey_upload(office):
     survey = SurveyFactory(office=office)
     upload = SurveyUpload.objects.create(office=office, survey=survey, original_name="x.csv", headers=[], file="x.csv")
     return {"pk": survey.pk, "upload_pk": upload.pk}
 
 
-@builder("casework:survey-finding")
+@builder("campaigns:survey-finding")
 def _survey_option(office):
     survey = SurveyFactory(office=office)
     rows = story_rows(count=3, crime=1, ward="")
@@ -27,12 +27,12 @@ def _survey_option(office):
     return {"pk": survey.pk, "option_pk": option.pk}
 
 
-@builder("casework:campaign-detail", "casework:campaign-edit", "casework:campaign-case-add")
+@builder("campaigns:campaign-detail", "campaigns:campaign-edit", "campaigns:campaign-case-add")
 def _campaign(office):
     return {"pk": CampaignFactory(office=office).pk}
 
 
-@builder("casework:campaign-case-remove")
+@builder("campaigns:campaign-case-remove")
 def _campaign_case(office):
     campaign = CampaignFactory(office=office)
     case = case_open(office=office, by=None, constituents=[], summary="Knife crime near the station")
@@ -40,14 +40,14 @@ def _campaign_case(office):
     return {"pk": campaign.pk, "case_pk": case.pk}
 
 
-@builder("casework:campaign-fact-add", "casework:campaign-meeting-add")
+@builder("campaigns:campaign-fact-add", "campaigns:campaign-meeting-add")
 def _campaign_for_forms(office):
     return {"pk": CampaignFactory(office=office).pk}
 
 
-@builder("casework:meeting-action-add")
+@builder("campaigns:meeting-action-add")
 def _meeting(office):
-    from casework.models import Meeting
+    from campaigns.models import Meeting
 
     campaign = CampaignFactory(office=office)
     meeting = Meeting.objects.create(
@@ -56,9 +56,9 @@ def _meeting(office):
     return {"pk": campaign.pk, "meeting_pk": meeting.pk}
 
 
-@builder("casework:meeting-action-done")
+@builder("campaigns:meeting-action-done")
 def _action(office):
-    from casework.models import FollowUpAction, Meeting
+    from campaigns.models import FollowUpAction, Meeting
 
     campaign = CampaignFactory(office=office)
     meeting = Meeting.objects.create(

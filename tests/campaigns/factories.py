@@ -3,8 +3,7 @@ import io
 
 import factory
 
-from casework.models import Campaign
-from casework.models.surveys import Survey
+from campaigns.models import Campaign, Survey
 from tests.mpoffice.factories import OfficeFactory
 
 PRIORITY = "What should be the local priority?"

@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from casework.models import FollowUpAction, Meeting
-from tests.surveys.factories import CampaignFactory
+from campaigns.models import FollowUpAction, Meeting
+from tests.campaigns.factories import CampaignFactory
 
 
 @pytest.mark.django_db
@@ -19,12 +19,12 @@ def test_an_action_without_an_owner_shows_on_the_campaign_page_and_briefing(offi
     client = client_for(staff)
     prefix = f"meeting-{meeting.pk}"
     added = client.post(
-        reverse("casework:meeting-action-add", args=[campaign.pk, meeting.pk]),
+        reverse("campaigns:meeting-action-add", args=[campaign.pk, meeting.pk]),
         {f"{prefix}-description": "Send case figures", f"{prefix}-owner": "", f"{prefix}-due_on": "2099-06-20"},
     )
     assert added.status_code == 302 and FollowUpAction.objects.get(meeting=meeting).owner is None
 
-    page = client.get(reverse("casework:campaign-detail", args=[campaign.pk]))
+    page = client.get(reverse("campaigns:campaign-detail", args=[campaign.pk]))
     assert page.status_code == 200
     assert "Send case figures – no owner" in page.content.decode()
     briefing = client.get(reverse("campaign-briefing", args=[campaign.pk]))

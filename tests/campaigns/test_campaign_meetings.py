@@ -3,8 +3,8 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from casework.models import FollowUpAction, KeyFact, Meeting
-from tests.surveys.factories import CampaignFactory
+from campaigns.models import FollowUpAction, KeyFact, Meeting
+from tests.campaigns.factories import CampaignFactory
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def meeting(campaign):
 
 def test_staff_add_a_key_fact_with_its_source(campaign, staff, client_for):
     response = client_for(staff).post(
-        reverse("casework:campaign-fact-add", args=[campaign.pk]),
+        reverse("campaigns:campaign-fact-add", args=[campaign.pk]),
         {
             "statement": "Fourth fatal stabbing in 13 weeks",
             "source": "Thames Valley Police",
@@ -36,7 +36,7 @@ def test_staff_add_a_key_fact_with_its_source(campaign, staff, client_for):
 
 def test_a_key_fact_without_source_is_refused_and_the_typing_is_kept(campaign, staff, client_for):
     response = client_for(staff).post(
-        reverse("casework:campaign-fact-add", args=[campaign.pk]),
+        reverse("campaigns:campaign-fact-add", args=[campaign.pk]),
         {"statement": "Fourth fatal stabbing in 13 weeks", "source": "", "stated_on": "31/02/2021"},
     )
     html = response.content.decode()
@@ -48,20 +48,20 @@ def test_a_key_fact_without_source_is_refused_and_the_typing_is_kept(campaign, s
 
 def test_caseworker_cannot_add_facts_or_meetings(campaign, caseworker, client_for):
     client = client_for(caseworker)
-    assert client.post(reverse("casework:campaign-fact-add", args=[campaign.pk]), {}).status_code == 403
-    assert client.post(reverse("casework:campaign-meeting-add", args=[campaign.pk]), {}).status_code == 403
+    assert client.post(reverse("campaigns:campaign-fact-add", args=[campaign.pk]), {}).status_code == 403
+    assert client.post(reverse("campaigns:campaign-meeting-add", args=[campaign.pk]), {}).status_code == 403
 
 
 def test_staff_record_a_meeting_and_an_action_for_a_colleague(campaign, staff, caseworker, client_for):
     client = client_for(staff)
     client.post(
-        reverse("casework:campaign-meeting-add", args=[campaign.pk]),
+        reverse("campaigns:campaign-meeting-add", args=[campaign.pk]),
         {"held_on": "2021-06-10", "place": "Oldbrook", "attendees": "Police and Crime Commissioner"},
     )
     meeting = Meeting.objects.get(campaign=campaign)
     prefix = f"meeting-{meeting.pk}"
     response = client.post(
-        reverse("casework:meeting-action-add", args=[campaign.pk, meeting.pk]),
+        reverse("campaigns:meeting-action-add", args=[campaign.pk, meeting.pk]),
         {
             f"{prefix}-description": "Send case figures",
             f"{prefix}-owner": caseworker.user.pk,
@@ -75,7 +75,7 @@ def test_staff_record_a_meeting_and_an_action_for_a_colleague(campaign, staff, c
 def test_an_action_cannot_be_given_to_someone_outside_the_office(campaign, meeting, staff, outsider, client_for):
     prefix = f"meeting-{meeting.pk}"
     response = client_for(staff).post(
-        reverse("casework:meeting-action-add", args=[campaign.pk, meeting.pk]),
+        reverse("campaigns:meeting-action-add", args=[campaign.pk, meeting.pk]),
         {f"{prefix}-description": "Leak", f"{prefix}-owner": outsider.user.pk, f"{prefix}-due_on": "2021-06-20"},
     )
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
@@ -90,7 +90,7 @@ def test_the_owner_marks_their_action_done_once(campaign, meeting, caseworker, c
         owner=caseworker.user,
         due_on=date(2021, 7, 1),
     )
-    url = reverse("casework:meeting-action-done", args=[campaign.pk, action.pk])
+    url = reverse("campaigns:meeting-action-done", args=[campaign.pk, action.pk])
     client_for(caseworker).post(url)
     first = FollowUpAction.objects.get(pk=action.pk).done_at
     client_for(caseworker).post(url)
@@ -101,6 +101,6 @@ def test_a_caseworker_cannot_close_someone_elses_action(campaign, meeting, casew
     action = FollowUpAction.objects.create(
         office=campaign.office, meeting=meeting, description="Call the PCC", owner=staff.user, due_on=date(2021, 7, 1)
     )
-    response = client_for(caseworker).post(reverse("casework:meeting-action-done", args=[campaign.pk, action.pk]))
+    response = client_for(caseworker).post(reverse("campaigns:meeting-action-done", args=[campaign.pk, action.pk]))
     assert response.status_code == 403
     assert FollowUpAction.objects.get(pk=action.pk).done_at is None

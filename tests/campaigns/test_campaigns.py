@@ -1,9 +1,10 @@
 import pytest
 from django.urls import reverse
 
-from casework.models import CampaignCase, TimelineEntry
+from campaigns.models import CampaignCase
+from casework.models import TimelineEntry
 from casework.services import case_open
-from tests.surveys.factories import CampaignFactory
+from tests.campaigns.factories import CampaignFactory
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def test_caseworker_links_a_case_by_reference_and_it_shows_on_the_timeline(campa
     case = _case(office)
     client = client_for(caseworker)
     response = client.post(
-        reverse("casework:campaign-case-add", args=[campaign.pk]), {"reference": case.reference.lower()}
+        reverse("campaigns:campaign-case-add", args=[campaign.pk]), {"reference": case.reference.lower()}
     )
     assert response.status_code == 302
     assert CampaignCase.objects.filter(campaign=campaign, case=case).exists()
@@ -31,14 +32,14 @@ def test_linking_twice_keeps_one_link(campaign, office, caseworker, client_for):
     case = _case(office)
     client = client_for(caseworker)
     for _ in range(2):
-        client.post(reverse("casework:campaign-case-add", args=[campaign.pk]), {"reference": case.reference})
+        client.post(reverse("campaigns:campaign-case-add", args=[campaign.pk]), {"reference": case.reference})
     assert CampaignCase.objects.filter(campaign=campaign, case=case).count() == 1
 
 
 def test_another_offices_case_reference_is_unknown(campaign, other_office, caseworker, client_for):
     foreign = _case(other_office)
     response = client_for(caseworker).post(
-        reverse("casework:campaign-case-add", args=[campaign.pk]), {"reference": foreign.reference}, follow=True
+        reverse("campaigns:campaign-case-add", args=[campaign.pk]), {"reference": foreign.reference}, follow=True
     )
     assert f"No case {foreign.reference} in this office" in response.content.decode()
     assert not CampaignCase.objects.exists()
@@ -47,13 +48,13 @@ def test_another_offices_case_reference_is_unknown(campaign, other_office, casew
 def test_caseworker_cannot_link_a_sensitive_case_they_cannot_see(campaign, office, caseworker, client_for):
     hidden = _case(office, is_sensitive=True)
     client_for(caseworker).post(
-        reverse("casework:campaign-case-add", args=[campaign.pk]), {"reference": hidden.reference}
+        reverse("campaigns:campaign-case-add", args=[campaign.pk]), {"reference": hidden.reference}
     )
     assert not CampaignCase.objects.exists()
 
 
 def test_staff_create_campaigns_and_names_are_unique_per_office(campaign, staff, caseworker, client_for):
-    url = reverse("casework:campaign-create")
+    url = reverse("campaigns:campaign-create")
     assert client_for(caseworker).get(url).status_code == 403
     duplicate = client_for(staff).post(url, {"name": "knife crime in milton keynes", "status": "active"})
     assert "already has a campaign with that name" in duplicate.content.decode()

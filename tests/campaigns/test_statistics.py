@@ -6,7 +6,7 @@ z = 1.959964. Each expected value below was worked through with that formula.
 
 import pytest
 
-from casework.statistics import finding_sentence, is_suppressed, proportion, wilson_interval
+from campaigns.statistics import finding_sentence, is_suppressed, proportion, wilson_interval
 
 
 def test_the_story_figure_39_percent_of_1210():

@@ -3,10 +3,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.html import escape
 
-from casework.models.surveys import Answer, Response, SurveyFinding, SurveyUpload
-from casework.surveys import ParsedFile, survey_import_commit
+from campaigns.models import Answer, Response, SurveyFinding, SurveyUpload
+from campaigns.surveys import ParsedFile, survey_import_commit
 from mpoffice.models import Ward
-from tests.surveys.factories import (
+from tests.campaigns.factories import (
     CRIME,
     PRIORITY,
     SAFETY,
@@ -27,7 +27,7 @@ def survey(office):
 
 def _upload(client, survey, data: bytes, name="responses.csv"):
     return client.post(
-        reverse("casework:survey-upload", args=[survey.pk]), {"file": SimpleUploadedFile(name, data, "text/csv")}
+        reverse("campaigns:survey-upload", args=[survey.pk]), {"file": SimpleUploadedFile(name, data, "text/csv")}
     )
 
 
@@ -120,8 +120,8 @@ def test_a_mapping_without_respondent_id_is_refused(survey, staff, client_for):
 def test_caseworker_may_read_results_but_not_import(survey, caseworker, client_for):
     client = client_for(caseworker)
     assert client.get(survey.get_absolute_url()).status_code == 200
-    assert client.get(reverse("casework:survey-upload", args=[survey.pk])).status_code == 403
-    assert client.get(reverse("casework:survey-create")).status_code == 403
+    assert client.get(reverse("campaigns:survey-upload", args=[survey.pk])).status_code == 403
+    assert client.get(reverse("campaigns:survey-create")).status_code == 403
 
 
 def test_ward_breakdown_hides_groups_under_ten(survey, staff, client_for):
@@ -160,7 +160,7 @@ def test_staff_saves_a_result_to_a_campaign_as_a_citable_finding(survey, staff, 
     option = survey.questions.get(text=PRIORITY).options.get(label=CRIME)
 
     response = client_for(staff).post(
-        reverse("casework:survey-finding", args=[survey.pk, option.pk]), {"campaign": campaign.pk}
+        reverse("campaigns:survey-finding", args=[survey.pk, option.pk]), {"campaign": campaign.pk}
     )
 
     assert response.status_code == 302 and response["Location"] == campaign.get_absolute_url()
@@ -175,14 +175,14 @@ def test_a_finding_cannot_go_to_another_offices_campaign(survey, staff, client_f
     rows = story_rows(count=5)
     survey_import_commit(survey=survey, parsed=ParsedFile(headers=list(rows[0]), rows=rows), mapping=STORY_MAPPING)
     option = survey.questions.get(text=PRIORITY).options.first()
-    client_for(staff).post(reverse("casework:survey-finding", args=[survey.pk, option.pk]), {"campaign": foreign.pk})
+    client_for(staff).post(reverse("campaigns:survey-finding", args=[survey.pk, option.pk]), {"campaign": foreign.pk})
     assert not SurveyFinding.objects.exists()
 
 
 def test_multiple_choice_percentages_are_of_respondents(survey):
     rows = story_rows(count=30)  # every third respondent ticks two services
     survey_import_commit(survey=survey, parsed=ParsedFile(headers=list(rows[0]), rows=rows), mapping=STORY_MAPPING)
-    from casework.surveys import survey_results
+    from campaigns.surveys import survey_results
 
     services = next(r for r in survey_results(survey=survey) if r.question.kind == "multiple")
     by_label = {r.option.label: r.result for r in services.options}

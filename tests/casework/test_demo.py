@@ -1,5 +1,6 @@
+from campaigns.models import Campaign
 from casework import demo
-from casework.models import Campaign, Case, Constituent, Contact, PostcodeWard
+from casework.models import Case, Constituent, Contact, PostcodeWard
 from mpoffice import demo as office_demo
 
 

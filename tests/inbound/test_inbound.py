@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
 
-from casework.inbound import inbound_receive
-from casework.models import Attachment, Case, Constituent, Contact, InboundMessage, TimelineEntry
+from casework.models import Attachment, Case, Constituent, Contact, TimelineEntry
+from inbound.models import InboundMessage
+from inbound.services import inbound_receive
 from mpoffice.models import Role
 from tests.casework.factories import PDF_BYTES, CaseFactory, ConstituentFactory
 from tests.casework_b.factories import eml, inbound_message
@@ -100,7 +101,7 @@ def test_original_and_acceptable_attachments_are_kept_and_forbidden_ones_refused
 def test_caseworker_uploads_eml_file(office, caseworker, client_for, jane):
     upload = SimpleUploadedFile("message.eml", eml(), content_type="message/rfc822")
 
-    response = client_for(caseworker).post(reverse("casework:inbound-upload"), {"file": upload})
+    response = client_for(caseworker).post(reverse("inbound:inbound-upload"), {"file": upload})
 
     message = InboundMessage.objects.get()
     assert response.status_code == 302 and response["Location"] == message.get_absolute_url()
@@ -109,7 +110,7 @@ def test_caseworker_uploads_eml_file(office, caseworker, client_for, jane):
 
 
 def test_staff_pastes_a_message(office, staff, client_for):
-    response = client_for(staff).post(reverse("casework:inbound-upload"), {"text": eml().decode()})
+    response = client_for(staff).post(reverse("inbound:inbound-upload"), {"text": eml().decode()})
 
     assert response.status_code == 302
     assert InboundMessage.objects.get().source == InboundMessage.Source.PASTE
@@ -127,7 +128,7 @@ def test_staff_pastes_a_message(office, staff, client_for):
 def test_file_that_is_not_an_email_is_refused_with_a_message(office, caseworker, client_for, content):
     upload = SimpleUploadedFile("message.eml", content)
 
-    response = client_for(caseworker).post(reverse("casework:inbound-upload"), {"file": upload})
+    response = client_for(caseworker).post(reverse("inbound:inbound-upload"), {"file": upload})
 
     assert response.status_code == 200
     assert "not an e-mail message" in response.content.decode() or "no sender address" in response.content.decode()
@@ -138,13 +139,13 @@ def test_mp_cannot_use_the_inbox(office, mp, client_for):
     message = inbound_message(office)
     client = client_for(mp)
     for url in (
-        reverse("casework:inbound-list"),
-        reverse("casework:inbound-upload"),
+        reverse("inbound:inbound-list"),
+        reverse("inbound:inbound-upload"),
         message.get_absolute_url(),
-        reverse("casework:inbound-original", args=[message.pk]),
+        reverse("inbound:inbound-original", args=[message.pk]),
     ):
         assert client.get(url).status_code == 403, url
-    assert client.post(reverse("casework:inbound-dismiss", args=[message.pk])).status_code == 403
+    assert client.post(reverse("inbound:inbound-dismiss", args=[message.pk])).status_code == 403
     message.refresh_from_db()
     assert message.status == InboundMessage.Status.PENDING
 
@@ -154,20 +155,20 @@ def test_outsider_cannot_see_or_triage_a_message(office, outsider, client_for):
     client = client_for(outsider)
 
     assert client.get(message.get_absolute_url()).status_code == 404
-    assert client.post(reverse("casework:inbound-dismiss", args=[message.pk])).status_code == 404
-    assert message.subject not in client.get(reverse("casework:inbound-list")).content.decode()
+    assert client.post(reverse("inbound:inbound-dismiss", args=[message.pk])).status_code == 404
+    assert message.subject not in client.get(reverse("inbound:inbound-list")).content.decode()
 
 
 def test_inbox_lists_pending_messages_in_fixed_queries(office, caseworker, client_for, django_assert_max_num_queries):
     client = client_for(caseworker)
     inbound_message(office)
     with django_assert_max_num_queries(20) as few:
-        client.get(reverse("casework:inbound-list"))
+        client.get(reverse("inbound:inbound-list"))
     for _ in range(20):
         inbound_message(office, sender="Someone <someone@example.org>")
     ConstituentFactory(office=office, email="someone@example.org")
     with django_assert_max_num_queries(len(few.captured_queries)):
-        response = client.get(reverse("casework:inbound-list"))
+        response = client.get(reverse("inbound:inbound-list"))
     assert response.status_code == 200
 
 
@@ -178,7 +179,7 @@ def test_caseworker_triages_by_attaching_to_a_case(office, caseworker, client_fo
 
     page = client.get(message.get_absolute_url())
     assert case.reference in page.content.decode()  # offered: the sender's open case
-    response = client.post(reverse("casework:inbound-attach", args=[message.pk]), {"case": case.reference.lower()})
+    response = client.post(reverse("inbound:inbound-attach", args=[message.pk]), {"case": case.reference.lower()})
 
     assert response.status_code == 302 and response["Location"] == case.get_absolute_url()
     message.refresh_from_db()
@@ -192,7 +193,7 @@ def test_caseworker_cannot_attach_to_a_sensitive_case_they_may_not_see(office, c
     message = inbound_message(office)
 
     response = client_for(caseworker).post(
-        reverse("casework:inbound-attach", args=[message.pk]), {"case": secret.reference}
+        reverse("inbound:inbound-attach", args=[message.pk]), {"case": secret.reference}
     )
 
     assert response.status_code == 400
@@ -205,7 +206,7 @@ def test_staff_opens_a_case_for_an_unknown_sender(office, staff, client_for):
     message = inbound_message(office, sender="Sam Example <sam@example.net>", subject="Pothole on Saxon Street")
 
     response = client_for(staff).post(
-        reverse("casework:inbound-open-case", args=[message.pk]), {"summary": "Pothole on Saxon Street"}
+        reverse("inbound:inbound-open-case", args=[message.pk]), {"summary": "Pothole on Saxon Street"}
     )
 
     case = Case.objects.get()
@@ -221,8 +222,8 @@ def test_dismissed_message_is_kept_and_cannot_be_triaged_twice(office, caseworke
     message = inbound_message(office)
     client = client_for(caseworker)
 
-    assert client.post(reverse("casework:inbound-dismiss", args=[message.pk])).status_code == 302
-    second = client.post(reverse("casework:inbound-open-case", args=[message.pk]), {"summary": "x"}, follow=True)
+    assert client.post(reverse("inbound:inbound-dismiss", args=[message.pk])).status_code == 302
+    second = client.post(reverse("inbound:inbound-open-case", args=[message.pk]), {"summary": "x"}, follow=True)
 
     assert "already dealt with" in second.content.decode()
     message.refresh_from_db()
@@ -233,7 +234,7 @@ def test_dismissed_message_is_kept_and_cannot_be_triaged_twice(office, caseworke
 def test_original_message_downloads_as_eml(office, caseworker, client_for):
     message = inbound_message(office)
 
-    response = client_for(caseworker).get(reverse("casework:inbound-original", args=[message.pk]))
+    response = client_for(caseworker).get(reverse("inbound:inbound-original", args=[message.pk]))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "message/rfc822"
@@ -265,7 +266,7 @@ def test_ingest_maildir_matches_marks_seen_and_is_idempotent(office, jane, tmp_p
 
 def _upload(client, raw: bytes):
     return client.post(
-        reverse("casework:inbound-upload"),
+        reverse("inbound:inbound-upload"),
         {"file": SimpleUploadedFile("message.eml", raw, content_type="message/rfc822")},
         follow=True,
     )
@@ -332,7 +333,7 @@ def test_the_same_email_uploaded_then_pasted_then_ingested_is_kept_once_and_says
     _upload(client, uploaded)
     kept = InboundMessage.objects.get()
 
-    pasted = client.post(reverse("casework:inbound-upload"), {"text": message().decode()}, follow=True)
+    pasted = client.post(reverse("inbound:inbound-upload"), {"text": message().decode()}, follow=True)
     box = mailbox.Maildir(tmp_path / "mail", create=True)
     box.add(message(cte="base64"))  # re-encoded on the way to the mailbox
     call_command("ingest_maildir", str(tmp_path / "mail"), office="MKS")

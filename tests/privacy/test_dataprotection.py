@@ -12,20 +12,13 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from casework import dataprotection
-from casework.models import (
-    Attachment,
-    Case,
-    Constituent,
-    Contact,
-    Response,
-    RetentionReview,
-    SubjectAccessExport,
-    TimelineEntry,
-)
+from campaigns.models import Response
+from casework.models import Attachment, Case, Constituent, Contact, TimelineEntry
 from casework.services import note_add
-from casework.tasks import retention_sweep_task
 from letters.models import Letter
+from privacy import services as dataprotection
+from privacy.models import RetentionReview, SubjectAccessExport
+from privacy.tasks import retention_sweep_task
 from tests.casework.factories import AttachmentFactory, CaseFactory, ConstituentFactory, ContactFactory
 from tests.letters.factories import make_letter
 from tests.security.factories import make_ready_export
@@ -50,7 +43,7 @@ def janes_records(office, jane):
     letter.pdf.save("letter.pdf", ContentFile(b"%PDF-1.4 letter"), save=True)
     neighbour = ConstituentFactory(office=office, first_name="Neighbour")
     shared = CaseFactory(office=office, constituents=[jane, neighbour], summary="Street lighting")
-    from tests.surveys.factories import SurveyFactory
+    from tests.campaigns.factories import SurveyFactory
 
     survey = SurveyFactory(office=office)
     response = Response.objects.create(office=office, survey=survey, external_id="jane@example.org", constituent=jane)
@@ -72,18 +65,18 @@ def test_staff_export_everything_held_on_a_person_as_a_zip(
     office, staff, jane, janes_records, client_for, django_capture_on_commit_callbacks
 ):
     client = client_for(staff)
-    page = client.get(reverse("casework:subject-access", args=[jane.pk]))
+    page = client.get(reverse("privacy:subject-access", args=[jane.pk]))
     assert page.status_code == 200
 
     with django_capture_on_commit_callbacks(execute=True):  # the Celery task runs after the commit
-        response = client.post(reverse("casework:subject-access", args=[jane.pk]))
+        response = client.post(reverse("privacy:subject-access", args=[jane.pk]))
 
     export = SubjectAccessExport.objects.get(constituent=jane)
     assert response["Location"] == export.get_absolute_url()
     response = client.get(export.get_absolute_url())
     assert export.status == SubjectAccessExport.Status.READY and export.progress == 100
     assert "Download the ZIP" in response.content.decode()
-    download = client.get(reverse("casework:subject-access-download", args=[export.pk]))
+    download = client.get(reverse("privacy:subject-access-download", args=[export.pk]))
     assert download["Content-Disposition"].startswith("attachment;")
     data = b"".join(download.streaming_content)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -120,7 +113,7 @@ def test_html_in_personal_data_is_escaped_in_the_export(office, staff, client_fo
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index and "<script>alert" not in index
 
 
-@pytest.mark.parametrize("url_name", ["casework:subject-access", "casework:constituent-erase"])
+@pytest.mark.parametrize("url_name", ["privacy:subject-access", "privacy:constituent-erase"])
 def test_caseworkers_and_the_mp_cannot_export_or_erase(url_name, office, caseworker, mp, client_for):
     person = ConstituentFactory(office=office)
     for member in (caseworker, mp):
@@ -132,7 +125,7 @@ def test_caseworkers_and_the_mp_cannot_export_or_erase(url_name, office, casewor
 
 def test_export_pages_need_the_staff_role_and_the_office(office, caseworker, outsider, client_for):
     export = make_ready_export(office)
-    for name in ("casework:subject-access-detail", "casework:subject-access-download"):
+    for name in ("privacy:subject-access-detail", "privacy:subject-access-download"):
         url = reverse(name, args=[export.pk])
         assert client_for(caseworker).get(url).status_code == 403
         assert client_for(outsider).get(url).status_code == 404
@@ -156,12 +149,12 @@ def test_erasure_removes_the_person_from_every_table_and_keeps_counts(
     storage, attachment_name = attachment_file.storage, attachment_file.name
     letter_pdf = janes_records["letter"].pdf.name
     client = client_for(staff)
-    preview = client.get(reverse("casework:constituent-erase", args=[jane.pk]))
+    preview = client.get(reverse("privacy:constituent-erase", args=[jane.pk]))
     assert preview.status_code == 200 and "cannot be undone" in preview.content.decode()
-    assert client.post(reverse("casework:constituent-erase", args=[jane.pk]), {}).status_code == 200  # no confirm
+    assert client.post(reverse("privacy:constituent-erase", args=[jane.pk]), {}).status_code == 200  # no confirm
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("casework:constituent-erase", args=[jane.pk]), {"confirm": "on"})
+        response = client.post(reverse("privacy:constituent-erase", args=[jane.pk]), {"confirm": "on"})
 
     assert response.status_code == 302
     assert not Constituent.objects.filter(pk=jane.pk).exists()
@@ -230,7 +223,7 @@ def test_the_sweep_lists_only_closed_cases_past_the_period_and_removes_nothing(o
 
 def test_the_office_sets_its_own_period(office, staff, client_for):
     _closed_case(office, years_ago=4)
-    client_for(staff).post(reverse("casework:retention-period"), {"retention_years": 3})
+    client_for(staff).post(reverse("privacy:retention-period"), {"retention_years": 3})
     office.refresh_from_db()
     assert office.retention_years == 3
     assert dataprotection.retention_flag(office=office) == 1
@@ -242,9 +235,9 @@ def test_staff_anonymise_reviewed_cases_and_the_counts_stay(office, staff, clien
     dataprotection.retention_flag(office=office)
     review = RetentionReview.objects.get()
     client = client_for(staff)
-    assert case.reference in client.get(reverse("casework:data-protection")).content.decode()
+    assert case.reference in client.get(reverse("privacy:data-protection")).content.decode()
 
-    client.post(reverse("casework:retention-decide"), {"reviews": [review.pk], "decision": "anonymised"})
+    client.post(reverse("privacy:retention-decide"), {"reviews": [review.pk], "decision": "anonymised"})
 
     case.refresh_from_db()
     assert case.summary == dataprotection.ANONYMISED and case.status == Case.Status.CLOSED
@@ -260,7 +253,7 @@ def test_staff_delete_reviewed_cases(office, staff, client_for):
     dataprotection.retention_flag(office=office)
     review = RetentionReview.objects.get()
 
-    client_for(staff).post(reverse("casework:retention-decide"), {"reviews": [review.pk], "decision": "deleted"})
+    client_for(staff).post(reverse("privacy:retention-decide"), {"reviews": [review.pk], "decision": "deleted"})
 
     assert not Case.objects.filter(pk=case.pk).exists()
     review.refresh_from_db()
@@ -289,8 +282,8 @@ def test_kept_cases_come_back_after_a_year(office, staff):
 
 def test_only_staff_review_retention(office, caseworker, mp, client_for):
     for member in (caseworker, mp):
-        assert client_for(member).get(reverse("casework:data-protection")).status_code == 403
-        assert client_for(member).post(reverse("casework:retention-decide")).status_code == 403
+        assert client_for(member).get(reverse("privacy:data-protection")).status_code == 403
+        assert client_for(member).post(reverse("privacy:retention-decide")).status_code == 403
 
 
 def test_the_sweep_is_scheduled():

@@ -5,20 +5,21 @@ import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
 
-from casework.models import SharedTextReview, TimelineEntry
+from casework.models import TimelineEntry
+from privacy.models import SharedTextReview
 from tests.security.factories import make_shared_text_review
 
 pytestmark = pytest.mark.django_db
 
 
 def _url(review):
-    return reverse("casework:shared-text-redact", args=[review.pk])
+    return reverse("privacy:shared-text-redact", args=[review.pk])
 
 
 def test_staff_remove_the_mention_and_keep_the_rest(office, staff, client_for):
     review = make_shared_text_review(office)
     client = client_for(staff)
-    page = client.get(reverse("casework:data-protection")).content.decode()
+    page = client.get(reverse("privacy:data-protection")).content.decode()
     assert "<mark>Pat Erased</mark>" in page
 
     response = client.post(_url(review), {"action": "redact"})

@@ -9,10 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.dataprotection import UPLOAD_KEEP_DAYS
-from casework.models import ImportBatch, SurveyUpload
-from casework.tasks import retention_sweep_task
-from tests.surveys.factories import SurveyFactory
+from campaigns.models import SurveyUpload
+from casework.models import ImportBatch
+from casework.subjectdata import UPLOAD_KEEP_DAYS
+from privacy.tasks import retention_sweep_task
+from tests.campaigns.factories import SurveyFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from casework.inbound import NotAnEmail, inbound_receive
-from casework.models import InboundMessage
+from inbound.models import InboundMessage
+from inbound.services import NotAnEmail, inbound_receive
 from mpoffice.models import Office
 
 
