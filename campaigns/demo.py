@@ -1,4 +1,4 @@
-"""Demo data for the story's surveys and campaign detail (loaded by casework.demo).
+"""Demo data for the story's knife crime campaign, its surveys and campaign detail (after casework's demo).
 
 "Build Back Better in Milton Keynes South": 1,210 fictional respondents, 472 of whom put
 tackling crime and anti-social behaviour first, so that Postbag itself computes the 39%
@@ -15,9 +15,9 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from campaigns.models import Campaign, FollowUpAction, KeyFact, Meeting, Option, Survey, SurveyFinding
-from campaigns.surveys import ParsedFile, Role, survey_finding_save, survey_import_commit
-from casework.models import Topic
+from campaigns.models import Campaign, CampaignCase, FollowUpAction, KeyFact, Meeting, Option, Survey, SurveyFinding
+from campaigns.surveys import ColumnRole, ParsedFile, survey_finding_save, survey_import_commit
+from casework.models import Case, Topic
 from mpoffice.models import Office, Ward
 
 SURVEY_TITLE = "Build Back Better in Milton Keynes South"
@@ -84,6 +84,35 @@ MEETINGS = {
 
 
 def load(*, log: Callable[[str], None]) -> None:
+    User = get_user_model()
+    for office in Office.objects.filter(reference_prefix__in=["MKN", "MKS"]).order_by("reference_prefix"):
+        knife = Topic.objects.filter(office=office, parent__name="Crime & policing", name="Knife crime").first()
+        if knife is None:
+            continue
+        staff = User.objects.filter(username=f"{office.reference_prefix.lower()}-staff").first()
+        knife_cases = Case.objects.filter(office=office, topic=knife).order_by("pk")
+        _campaign(office, {"Crime & policing > Knife crime": knife}, knife_cases, by=staff)
+    story_load(log=log)
+
+
+KNIFE_CAMPAIGN_DESCRIPTION = (
+    "Knife crime in Milton Keynes rose by 90% over two years, among the three fastest-growing areas "
+    "of the 43 police force areas. A 16-year-old was fatally stabbed at MK College; a further death "
+    "was the fourth fatal stabbing in 13 weeks. The MP is pressing the Home Office, Thames Valley Police "
+    "and the Police and Crime Commissioner for a long-term, holistic response."
+)
+
+
+def _campaign(office, topics, knife_cases, *, by) -> None:
+    campaign, _ = Campaign.objects.get_or_create(
+        office=office, name=KNIFE_CAMPAIGN, defaults={"description": KNIFE_CAMPAIGN_DESCRIPTION}
+    )
+    campaign.topics.add(topics["Crime & policing > Knife crime"])
+    for case in knife_cases:
+        CampaignCase.objects.get_or_create(office=office, campaign=campaign, case=case, defaults={"added_by": by})
+
+
+def story_load(*, log: Callable[[str], None]) -> None:
     User = get_user_model()
     users = {u.username: u for u in User.objects.filter(username__in=["mkn-staff", "mkn-caseworker", "mks-staff"])}
     today = timezone.localdate()
@@ -155,12 +184,12 @@ def _survey(office: Office, campaign: Campaign, *, by, log) -> None:
 
 def _headers() -> dict[str, str]:
     return {
-        "Respondent": Role.RESPONDENT_ID,
-        "Ward": Role.WARD,
-        PRIORITY: Role.SINGLE,
-        SERVICES: Role.MULTIPLE,
-        SAFETY: Role.RATING,
-        COMMENTS: Role.FREE_TEXT,
+        "Respondent": ColumnRole.RESPONDENT_ID,
+        "Ward": ColumnRole.WARD,
+        PRIORITY: ColumnRole.SINGLE,
+        SERVICES: ColumnRole.MULTIPLE,
+        SAFETY: ColumnRole.RATING,
+        COMMENTS: ColumnRole.FREE_TEXT,
     }
 
 

@@ -5,7 +5,7 @@ from crispy_forms.layout import Submit
 from django import forms
 
 from campaigns.models import Campaign, FollowUpAction, KeyFact, Meeting, Survey
-from campaigns.surveys import Role
+from campaigns.surveys import ColumnRole
 from casework.models import Topic
 
 
@@ -57,7 +57,7 @@ class ColumnMappingForm(forms.Form):
         self.headers = headers
         for index, header in enumerate(headers):
             self.fields[f"column_{index}"] = forms.ChoiceField(
-                label=header, choices=Role.CHOICES, initial=initial_mapping.get(header, Role.IGNORE)
+                label=header, choices=ColumnRole.CHOICES, initial=initial_mapping.get(header, ColumnRole.IGNORE)
             )
 
     def mapping(self) -> dict[str, str]:

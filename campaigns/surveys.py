@@ -39,7 +39,7 @@ BATCH = 2000
 RATING_MIN, RATING_MAX = 0, 10
 
 
-class Role:
+class ColumnRole:
     """What a CSV column holds, chosen by staff in the mapping step."""
 
     IGNORE = "ignore"
@@ -129,15 +129,15 @@ def survey_file_parse(data: bytes) -> ParsedFile:
 def mapping_validate(mapping: dict[str, str], headers: list[str]) -> list[str]:
     """Problems with the staff's column mapping, as sentences; empty when it is usable."""
     problems = []
-    roles = [mapping.get(h, Role.IGNORE) for h in headers]
-    if roles.count(Role.RESPONDENT_ID) != 1:
+    roles = [mapping.get(h, ColumnRole.IGNORE) for h in headers]
+    if roles.count(ColumnRole.RESPONDENT_ID) != 1:
         problems.append(
             "Choose exactly one column as the respondent id, so that importing the file again adds nothing."
         )
-    for role in Role.ONE_ONLY - {Role.RESPONDENT_ID}:
+    for role in ColumnRole.ONE_ONLY - {ColumnRole.RESPONDENT_ID}:
         if roles.count(role) > 1:
-            problems.append(f"Only one column can be the {dict(Role.CHOICES)[role].lower()}.")
-    if not any(role in Role.QUESTION_ROLES for role in roles):
+            problems.append(f"Only one column can be the {dict(ColumnRole.CHOICES)[role].lower()}.")
+    if not any(role in ColumnRole.QUESTION_ROLES for role in roles):
         problems.append("Choose at least one column as a question.")
     return problems
 
@@ -151,11 +151,11 @@ def mapping_guess(parsed: ParsedFile) -> dict[str, str]:
         values = [row[header] for row in parsed.rows[:200] if row[header]]
         role = None
         for words, candidate in (
-            (("respondent", "response id", "id"), Role.RESPONDENT_ID),
-            (("email", "e-mail"), Role.EMAIL),
-            (("postcode", "post code"), Role.POSTCODE),
-            (("ward",), Role.WARD),
-            (("date", "submitted", "timestamp"), Role.SUBMITTED_AT),
+            (("respondent", "response id", "id"), ColumnRole.RESPONDENT_ID),
+            (("email", "e-mail"), ColumnRole.EMAIL),
+            (("postcode", "post code"), ColumnRole.POSTCODE),
+            (("ward",), ColumnRole.WARD),
+            (("date", "submitted", "timestamp"), ColumnRole.SUBMITTED_AT),
         ):
             if candidate not in taken and any(
                 name == w or name.startswith(w + " ") or name.endswith(" " + w) for w in words
@@ -164,14 +164,14 @@ def mapping_guess(parsed: ParsedFile) -> dict[str, str]:
                 break
         if role is None:
             if values and all(v.isdigit() and 0 <= int(v) <= 10 for v in values):
-                role = Role.RATING
+                role = ColumnRole.RATING
             elif any(MULTIPLE_SEPARATOR in v for v in values):
-                role = Role.MULTIPLE
+                role = ColumnRole.MULTIPLE
             elif values and len(set(values)) <= max(12, len(values) // 20):
-                role = Role.SINGLE
+                role = ColumnRole.SINGLE
             else:
-                role = Role.FREE_TEXT
-        if role in Role.ONE_ONLY:
+                role = ColumnRole.FREE_TEXT
+        if role in ColumnRole.ONE_ONLY:
             taken.add(role)
         guesses[header] = role
     return guesses
@@ -211,7 +211,7 @@ def _existing_options(survey: Survey) -> dict[str, dict[str, Option]]:
 def survey_import_check(*, survey: Survey, parsed: ParsedFile, mapping: dict[str, str]) -> ImportCheck:
     """Check every row against the mapping without writing anything."""
     check = ImportCheck(rows=len(parsed.rows))
-    id_column = _column(mapping, Role.RESPONDENT_ID)
+    id_column = _column(mapping, ColumnRole.RESPONDENT_ID)
     existing_ids = set(survey.responses.values_list("external_id", flat=True))
     wards = {w.name.casefold() for w in Ward.objects.for_office(survey.office)}
     questions = {q.text: q for q in survey.questions.all()}
@@ -238,23 +238,23 @@ def survey_import_check(*, survey: Survey, parsed: ParsedFile, mapping: dict[str
 
 
 def _cell_error(role: str, value: str, wards: set[str], question: Question | None) -> str | None:
-    if role == Role.POSTCODE:
+    if role == ColumnRole.POSTCODE:
         try:
             postcode_normalise(value)
         except ValidationError:
             return f"{value!r} is not a UK postcode (for example MK9 3HQ)."
-    elif role == Role.WARD and value.casefold() not in wards:
+    elif role == ColumnRole.WARD and value.casefold() not in wards:
         return f"{value!r} is not one of this office's wards."
-    elif role == Role.SUBMITTED_AT:
+    elif role == ColumnRole.SUBMITTED_AT:
         try:
             _parse_submitted(value)
         except ValueError:
             return f"{value!r} is not a date; use 31/12/2026 or 2026-12-31."
-    elif role == Role.RATING:
+    elif role == ColumnRole.RATING:
         low, high = (question.rating_min, question.rating_max) if question else (RATING_MIN, RATING_MAX)
         if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
             return f"{value!r} is not a whole number from {low} to {high}."
-    elif role == Role.SINGLE and MULTIPLE_SEPARATOR in value:
+    elif role == ColumnRole.SINGLE and MULTIPLE_SEPARATOR in value:
         return f"A single-choice answer cannot hold '{MULTIPLE_SEPARATOR}'; map the column as multiple choice."
     return None
 
@@ -268,13 +268,13 @@ def survey_import_commit(*, survey: Survey, parsed: ParsedFile, mapping: dict[st
     office = survey.office
     questions = _questions_for(survey, parsed.headers, mapping, parsed.rows)
     options = _existing_options(survey)
-    id_column = _column(mapping, Role.RESPONDENT_ID)
+    id_column = _column(mapping, ColumnRole.RESPONDENT_ID)
     existing_ids = set(survey.responses.values_list("external_id", flat=True))
     new_rows = [row for row in parsed.rows if row[id_column] not in existing_ids]
 
     constituents_by_email, ward_by_postcode, wards_by_name = _lookups(office, new_rows, mapping)
-    email_column, postcode_column = _column(mapping, Role.EMAIL), _column(mapping, Role.POSTCODE)
-    ward_column, submitted_column = _column(mapping, Role.WARD), _column(mapping, Role.SUBMITTED_AT)
+    email_column, postcode_column = _column(mapping, ColumnRole.EMAIL), _column(mapping, ColumnRole.POSTCODE)
+    ward_column, submitted_column = _column(mapping, ColumnRole.WARD), _column(mapping, ColumnRole.SUBMITTED_AT)
 
     for start in range(0, len(new_rows), BATCH):
         batch = new_rows[start : start + BATCH]
@@ -308,14 +308,14 @@ def _questions_for(
     position = max((q.position for q in existing.values()), default=0)
     questions = {}
     for header in headers:
-        role = mapping.get(header, Role.IGNORE)
-        if role not in Role.QUESTION_ROLES:
+        role = mapping.get(header, ColumnRole.IGNORE)
+        if role not in ColumnRole.QUESTION_ROLES:
             continue
         question = existing.get(header)
         if question is None:
             position += 1
             question = Question(office=survey.office, survey=survey, position=position, text=header[:500], kind=role)
-            if role == Role.RATING:
+            if role == ColumnRole.RATING:
                 ratings = [int(row[header]) for row in rows if row.get(header)]
                 # Infer the usual scales (1–5, 1–10, 0–10) rather than the range this file happens to use.
                 question.rating_min = 0 if min(ratings, default=1) == 0 else 1
@@ -346,7 +346,7 @@ def _answers(office, response: Response, question: Question, value: str, options
 
 
 def _lookups(office, rows, mapping):
-    email_column, postcode_column = _column(mapping, Role.EMAIL), _column(mapping, Role.POSTCODE)
+    email_column, postcode_column = _column(mapping, ColumnRole.EMAIL), _column(mapping, ColumnRole.POSTCODE)
     constituents_by_email = {}
     if email_column:
         emails = {row[email_column].lower() for row in rows if row[email_column]}
