@@ -24,7 +24,7 @@ from django.template import engines
 from django.template.base import FilterExpression, Variable
 from django.template.defaulttags import IfNode, TemplateLiteral
 
-PROJECT_APPS = {"mpoffice", "casework", "letters"}
+PROJECT_APPS = {"mpoffice", "casework", "inbound", "campaigns", "privacy", "letters"}
 
 # (template, chain): why the object in that template always has the relation.
 NOT_NULLABLE_HERE = {
