@@ -43,6 +43,9 @@ CSRF_TRUSTED_ORIGINS = config.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "mpoffice",
     "casework",
+    "inbound",
+    "campaigns",
+    "privacy",
     "letters",
     "briefings",
     "django.contrib.admin",
@@ -341,7 +344,7 @@ CELERY_BEAT_SCHEDULE = {
     "casework-jobs-recover": {"task": "casework.tasks.jobs_recover", "schedule": 60.0, "options": {"expires": 55}},
     "subject-access-expire": {"task": "casework.tasks.subject_access_expire", "schedule": crontab(hour=3, minute=30)},
     # Reads every office mailbox that is due (a failing one waits out its back-off).
-    "mailboxes-poll": {"task": "casework.tasks.mailboxes_poll", "schedule": 60.0, "options": {"expires": 55}},
+    "mailboxes-poll": {"task": "inbound.tasks.mailboxes_poll", "schedule": 60.0, "options": {"expires": 55}},
 }
 # Reminders and notifications.
 # Where people reach Postbag: links in e-mails start with it.

@@ -1,5 +1,5 @@
-from casework.mailbox_sync import mailbox_save
-from casework.models import MailboxConnection
+from inbound.mailbox_sync import mailbox_save
+from inbound.models import MailboxConnection
 from tests.isolation import builder
 
 
@@ -13,6 +13,6 @@ def make_mailbox(office, **fields) -> MailboxConnection:
     return mailbox_save(connection=MailboxConnection(office=office, **fields), secret=secret)
 
 
-@builder("casework:mailbox-edit", "casework:mailbox-test")
+@builder("inbound:mailbox-edit", "inbound:mailbox-test")
 def _mailbox(office):
     return {"pk": make_mailbox(office).pk}

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from casework import mailbox_sync
-from casework.mailbox_sync import mailbox_save
-from casework.models import InboundMessage, MailboxConnection
+from inbound import mailbox_sync
+from inbound.mailbox_sync import mailbox_save
+from inbound.models import InboundMessage, MailboxConnection
 from tests.inbound.graph_server import CLIENT_ID, CLIENT_SECRET, MAILBOX, TENANT
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +109,7 @@ def test_staff_connect_a_microsoft_365_mailbox_and_test_it(office, graph, staff,
     client = client_for(staff)
 
     response = client.post(
-        reverse("casework:mailbox-create") + "?kind=graph",
+        reverse("inbound:mailbox-create") + "?kind=graph",
         {
             "name": "Shared inbox",
             "tenant_id": TENANT,
@@ -124,6 +124,6 @@ def test_staff_connect_a_microsoft_365_mailbox_and_test_it(office, graph, staff,
     assert response.status_code == 302 and connection.kind == MailboxConnection.Kind.GRAPH
     page = client.get(connection.get_absolute_url()).content.decode()
     assert CLIENT_SECRET not in page and "Client secret" in page
-    tested = client.post(reverse("casework:mailbox-test", kwargs={"pk": connection.pk}), follow=True)
+    tested = client.post(reverse("inbound:mailbox-test", kwargs={"pk": connection.pk}), follow=True)
     assert f"Signed in to Microsoft 365 and opened the inbox of {MAILBOX}: 1 messages." in tested.content.decode()
     assert not InboundMessage.objects.exists()

@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from casework import mailbox_sync
-from casework.models import InboundMessage, MailboxConnection
-from casework.tasks import mailboxes_poll_task
+from inbound import mailbox_sync
+from inbound.models import InboundMessage, MailboxConnection
+from inbound.tasks import mailboxes_poll_task
 from tests.inbound.builders import make_mailbox
 from tests.inbound.dovecot import PASSWORD, USER
 
@@ -177,7 +177,7 @@ def test_staff_connect_a_mailbox_and_test_it_and_the_password_is_never_shown(off
     dovecot.deliver(CORPUS[0].read_bytes(), CORPUS[1].read_bytes())
 
     response = client.post(
-        reverse("casework:mailbox-create"),
+        reverse("inbound:mailbox-create"),
         {
             "name": "Constituency inbox",
             "host": "127.0.0.1",
@@ -197,7 +197,7 @@ def test_staff_connect_a_mailbox_and_test_it_and_the_password_is_never_shown(off
     page = client.get(connection.get_absolute_url()).content.decode()
     assert PASSWORD not in page and connection.secret_encrypted not in page
 
-    tested = client.post(reverse("casework:mailbox-test", kwargs={"pk": connection.pk}), follow=True)
+    tested = client.post(reverse("inbound:mailbox-test", kwargs={"pk": connection.pk}), follow=True)
     assert "Connected to 127.0.0.1 and opened “INBOX”: 2 messages." in tested.content.decode()
     assert not InboundMessage.objects.exists()  # a test reads nothing
 
@@ -223,7 +223,7 @@ def test_staff_connect_a_mailbox_and_test_it_and_the_password_is_never_shown(off
 def test_a_failed_connection_test_says_why(office, staff, client_for, dovecot):
     connection = make_mailbox(office, port=dovecot.port, username=USER, secret="wrong")
 
-    page = client_for(staff).post(reverse("casework:mailbox-test", kwargs={"pk": connection.pk}), follow=True)
+    page = client_for(staff).post(reverse("inbound:mailbox-test", kwargs={"pk": connection.pk}), follow=True)
 
     assert "The connection failed:" in page.content.decode()
     assert "uthentication failed" in page.content.decode()
@@ -231,7 +231,7 @@ def test_a_failed_connection_test_says_why(office, staff, client_for, dovecot):
 
 def test_a_new_mailbox_needs_a_password(office, staff, client_for):
     response = client_for(staff).post(
-        reverse("casework:mailbox-create"),
+        reverse("inbound:mailbox-create"),
         {"name": "x", "host": "imap.example.org", "port": 993, "security": "tls", "username": "u", "folder": "INBOX"},
     )
 
@@ -245,6 +245,6 @@ def test_only_staff_manage_mailboxes(office, actor, request, client_for):
     connection = make_mailbox(office)
     client = client_for(member)
 
-    assert client.get(reverse("casework:mailbox-list")).status_code == 403
+    assert client.get(reverse("inbound:mailbox-list")).status_code == 403
     assert client.get(connection.get_absolute_url()).status_code == 403
-    assert client.post(reverse("casework:mailbox-test", kwargs={"pk": connection.pk})).status_code == 403
+    assert client.post(reverse("inbound:mailbox-test", kwargs={"pk": connection.pk})).status_code == 403

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import ModelEntry
 
-from casework.models import InboundMessage, MailboxConnection
+from inbound.models import InboundMessage, MailboxConnection
 from mpoffice.celery import app as celery_app
 from tests.celery_helpers import celery_processes, wait_for
 from tests.conftest import IN_CI, need
@@ -61,7 +61,7 @@ def test_beat_polls_and_a_worker_killed_mid_sync_loses_and_doubles_nothing(trans
         celery.start_worker()
 
         def all_taken() -> bool:
-            celery.send("casework.tasks.mailboxes_poll")  # beat's next tick, sooner
+            celery.send("inbound.tasks.mailboxes_poll")  # beat's next tick, sooner
             return InboundMessage.objects.count() >= MESSAGES and MailboxConnection.objects.get(
                 pk=connection.pk
             ).uid_watermark == max(dovecot.uids())

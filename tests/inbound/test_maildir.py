@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from casework.models import InboundMessage, MaildirEntry
+from inbound.models import InboundMessage, MaildirEntry
 from letters.models import Reply
 from letters.services import letter_send
 from tests.letters.factories import approved_letter, make_case

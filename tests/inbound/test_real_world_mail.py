@@ -16,7 +16,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from casework.models import Contact, InboundMessage
+from casework.models import Contact
+from inbound.models import InboundMessage
 from letters.models import Reply
 from letters.services import letter_send
 from tests.casework.factories import ConstituentFactory
@@ -184,7 +185,7 @@ def test_the_corpus_is_the_one_described():
 
 def _upload(client, raw: bytes):
     upload = SimpleUploadedFile("message.eml", raw, content_type="message/rfc822")
-    return client.post(reverse("casework:inbound-upload"), {"file": upload})
+    return client.post(reverse("inbound:inbound-upload"), {"file": upload})
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -250,7 +251,7 @@ def test_an_outlook_forward_from_the_office_address_is_the_original_senders(offi
     _upload(client_for(staff), (MAIL / "06-outlook-forward-html-base64.eml").read_bytes())
     message = InboundMessage.objects.get()
     response = client_for(staff).post(
-        reverse("casework:inbound-open-case", kwargs={"pk": message.pk}), {"summary": "UC sanction"}
+        reverse("inbound:inbound-open-case", kwargs={"pk": message.pk}), {"summary": "UC sanction"}
     )
 
     message.refresh_from_db()
@@ -292,5 +293,5 @@ def test_auto_replies_and_bounces_are_kept_out_of_cases_and_letters(office, mp, 
     assert "automatic reply (out of office)" in kinds["Automatic reply"]
     assert "X-Autoreply: yes" in kinds["Re: Your case M"]
     assert "delivery failure report (bounce)" in kinds["Delivery Status"]
-    inbox = client.get(reverse("casework:inbound-list")).content.decode()
+    inbox = client.get(reverse("inbound:inbound-list")).content.decode()
     assert "Automatic reply" not in inbox and "Delivery Status" not in inbox

@@ -8,8 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from casework.inbound import inbound_receive
-from casework.models import Case, Contact, InboundMessage
+from casework.models import Case, Contact
+from inbound.models import InboundMessage
+from inbound.services import inbound_receive
 
 pytestmark = pytest.mark.django_db
 
@@ -35,13 +36,13 @@ On Tue, 24 Nov 2026 at 09:12, Priya Chaudhry <priya.chaudhry@example.org> wrote:
 
 
 def _upload(client, raw: bytes):
-    return client.post(reverse("casework:inbound-upload"), {"file": SimpleUploadedFile("m.eml", raw)})
+    return client.post(reverse("inbound:inbound-upload"), {"file": SimpleUploadedFile("m.eml", raw)})
 
 
 def test_a_reply_to_an_email_on_a_case_joins_that_case(office, staff, caseworker, client_for):
     _upload(client_for(caseworker), (MAIL / "01-gmail-alternative.eml").read_bytes())
     first = InboundMessage.objects.get()
-    client_for(staff).post(reverse("casework:inbound-open-case", args=[first.pk]), {"summary": "Street lights"})
+    client_for(staff).post(reverse("inbound:inbound-open-case", args=[first.pk]), {"summary": "Street lights"})
     case = Case.objects.get()
 
     _upload(client_for(caseworker), FOLLOW_UP)
@@ -56,7 +57,7 @@ def test_a_reply_in_a_thread_on_a_case_hidden_from_the_member_waits_and_says_not
     office, staff, caseworker, client_for
 ):
     first = inbound_receive(office=office, raw=(MAIL / "01-gmail-alternative.eml").read_bytes(), source="maildir")
-    client_for(staff).post(reverse("casework:inbound-open-case", args=[first.message.pk]), {"summary": "Street lights"})
+    client_for(staff).post(reverse("inbound:inbound-open-case", args=[first.message.pk]), {"summary": "Street lights"})
     Case.objects.update(is_sensitive=True, assignee=staff.user)
 
     _upload(client_for(caseworker), FOLLOW_UP)

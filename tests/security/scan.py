@@ -44,16 +44,16 @@ FORMAT_COLUMNS = {
     "casework.Case": {"reference": "the office's case reference, e.g. MKS-2026-00123"},
     "casework.TimelineEntry": {"kind": "the kind of entry (a code naming a template)"},
     "casework.ImportBatch": {"sha256": "a checksum", "claim": "a worker's claim token"},
-    "casework.InboundMessage": {
+    "inbound.InboundMessage": {
         "sha256": "a checksum",
         "message_id": "the Message-ID header, kept to thread replies (random by construction)",
     },
-    "casework.MaildirEntry": {
+    "inbound.MaildirEntry": {
         "folder": "the path of the office's Maildir folder",
         "key": "a Maildir file name (random by construction)",
         "reason": "why a file was not an e-mail (a fixed sentence)",
     },
-    "casework.MailboxConnection": {
+    "inbound.MailboxConnection": {
         "name": "the office's name for its mailbox",
         "host": "a mail server's host name",
         "username": "the office's mailbox login, not a constituent's",
@@ -66,9 +66,9 @@ FORMAT_COLUMNS = {
         "delta_link": "a Microsoft Graph delta link",
         "last_error": "the mail server's error for the office's mailbox",
     },
-    "casework.Response": {"external_id": "the survey tool's respondent id (a number)"},
-    "casework.RetentionReview": {"case_reference": "the case reference"},
-    "casework.SubjectAccessExport": {
+    "campaigns.Response": {"external_id": "the survey tool's respondent id (a number)"},
+    "privacy.RetentionReview": {"case_reference": "the case reference"},
+    "privacy.SubjectAccessExport": {
         "stage": "a progress label",
         "error": "a failure message of the build",
         "claim": "a worker's claim token",
