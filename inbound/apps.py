@@ -13,3 +13,14 @@ class InboundConfig(AppConfig):
         from inbound.subjectdata import SOURCE
 
         register_source(SOURCE)
+
+        # System status shows the office's mailboxes (mpoffice knows nothing of inbound).
+        from inbound.models import MailboxConnection
+        from mpoffice.status import StatusPanel, register_status_panel
+
+        register_status_panel(
+            StatusPanel(
+                template="inbound/mailboxes/status_panel.html",
+                context=lambda office: {"connections": list(MailboxConnection.objects.for_office(office))},
+            )
+        )

@@ -26,20 +26,17 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
-from html import unescape
-from html.parser import HTMLParser
 from typing import Protocol
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.html import strip_tags
 
 from casework.models import Case, Constituent, Contact, Topic
 from casework.selectors import cases_for, constituents_for
 from casework.services import AttachmentRefused, attachment_check, case_open, constituent_create, contact_log
-from casework.uploads import sniff_content_type
+from inbound import mailtext
 from inbound.models import InboundMessage
 from mpoffice.models import Membership, Office
 
@@ -79,6 +76,9 @@ class ParsedMessage:
     body: str
     attachments: list[ParsedAttachment] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)  # every address it was delivered to, lower case
+    forwarded: mailtext.Forwarded | None = None  # the original sender, when it is a forward
+    automated: mailtext.Automated | None = None  # when a robot sent it (out of office, bounce)
+    references: list[str] = field(default_factory=list)  # In-Reply-To first, then References newest first
 
     def fingerprint(self) -> str:
         """What makes two arrivals the same message: its Message-ID (from this sender) when it
@@ -91,124 +91,70 @@ class ParsedMessage:
                 self.from_address,
                 self.subject,
                 self.sent_at.isoformat() if self.sent_at else "",
-                _normalised_text(self.body),
+                mailtext.normalised_text(self.body),
                 *(f"{a.name}:{hashlib.sha256(a.content).hexdigest()}" for a in self.attachments),
             ]
         return hashlib.sha256("\n".join(basis).encode("utf-8")).hexdigest()
 
 
 def message_parse(raw: bytes) -> ParsedMessage:
-    """Read an RFC 5322 message; raises NotAnEmail (with what to do) for anything else."""
+    """Read an RFC 5322 message as mail clients really send it (see ``inbound.mailtext``);
+    raises NotAnEmail (with what to do) for anything else."""
     if not raw or len(raw) > MESSAGE_MAX_BYTES:
         raise NotAnEmail(NOT_AN_EMAIL if raw else "The message is empty. " + NOT_AN_EMAIL)
-    # The same content check as every attachment: it looks at the header block, not the name.
-    if sniff_content_type(SimpleUploadedFile("message.eml", raw[:8192])) != "message/rfc822":
+    if not mailtext.has_mail_headers(raw):
         raise NotAnEmail(NOT_AN_EMAIL)
+    if raw.startswith(b"From "):  # saved from an mbox: the separator line is not a header
+        raw = raw.split(b"\n", 1)[-1]
     message: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
-    senders = getaddresses([str(message.get("From", ""))])
+    senders = getaddresses([mailtext.header_text(message, "From")])
     from_name, from_address = senders[0] if senders else ("", "")
     if "@" not in from_address:
         raise NotAnEmail("The message has no sender address (From:). " + NOT_AN_EMAIL)
     sent_at = None
     if message.get("Date"):
         try:
-            sent_at = parsedate_to_datetime(str(message["Date"]))
-        except (TypeError, ValueError):
+            sent_at = parsedate_to_datetime(mailtext.header_text(message, "Date"))
+        except (TypeError, ValueError, IndexError):
             sent_at = None
         if sent_at is not None and timezone.is_naive(sent_at):
             sent_at = timezone.make_aware(sent_at, timezone.get_default_timezone())
+    body, leaves, forwarded = mailtext.body_of(message)
     return ParsedMessage(
-        message_id=str(message.get("Message-ID", "")).strip()[:998],
-        from_name=from_name[:200],
+        message_id=mailtext.header_text(message, "Message-ID").strip()[:998],
+        from_name=from_name.strip()[:200],
         from_address=from_address.strip().lower()[:254],
-        to=str(message.get("To", "")),
-        subject=" ".join(str(message.get("Subject", "")).split())[:998],
+        to=mailtext.header_text(message, "To"),
+        subject=mailtext.header_text(message, "Subject")[:998],
         sent_at=sent_at,
-        body=_body_text(message),
-        attachments=_attachments(message),
+        body=body,
+        attachments=[ParsedAttachment(name=leaf.name, content=leaf.content) for leaf in leaves],
         recipients=_recipients(message),
+        forwarded=forwarded,
+        automated=mailtext.automated(message),
+        references=_references(message),
     )
 
 
+def _references(message: EmailMessage) -> list[str]:
+    """The Message-IDs a message answers, as stored (``<id@host>``): In-Reply-To, then the
+    References chain from its newest end."""
+    found: list[str] = []
+    for header in ("In-Reply-To", "References"):
+        ids = re.findall(r"<[^<>\s]+>", " ".join(mailtext.header_texts(message, header)))
+        for message_id in ids if header == "In-Reply-To" else reversed(ids):
+            if message_id not in found:
+                found.append(message_id)
+    return found[:50]
+
+
 def _recipients(message: EmailMessage) -> list[str]:
-    values = [str(value) for header in RECIPIENT_HEADERS for value in message.get_all(header, [])]
+    values = [value for header in RECIPIENT_HEADERS for value in mailtext.header_texts(message, header)]
     found = []
     for _name, address in getaddresses(values):
         address = address.strip().lower()
         if "@" in address and address not in found:
             found.append(address)
-    return found
-
-
-def _normalised_text(text: str) -> str:
-    """Line endings as LF, no trailing spaces, at most one blank line in a row."""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-class _HTMLText(HTMLParser):
-    """The text of an HTML e-mail (Outlook sends some with no plain part): paragraphs and line
-    breaks kept, style sheets and scripts left out, entities decoded."""
-
-    BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table"}
-    HIDDEN = {"head", "style", "script", "title"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.HIDDEN:
-            self.hidden += 1
-        elif tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in self.HIDDEN:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in self.BREAKS and tag != "br":
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self.hidden:
-            self.parts.append(" ".join(data.split()) if data.strip() else (" " if data else ""))
-
-
-def _html_text(html: str) -> str:
-    parser = _HTMLText()
-    try:
-        parser.feed(html)
-        parser.close()
-    except AssertionError:  # a malformed declaration: fall back to plain tag stripping
-        return unescape(strip_tags(html))
-    text = "".join(parser.parts).replace("\xa0", " ")
-    return "\n".join(" ".join(line.split()) for line in text.split("\n"))
-
-
-def _body_text(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    try:
-        text = part.get_content()
-    except (LookupError, UnicodeError, KeyError):
-        text = (part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
-    if not isinstance(text, str):
-        return ""
-    if part.get_content_type() == "text/html":
-        text = _html_text(text)
-    return _normalised_text(text)
-
-
-def _attachments(message: EmailMessage) -> list[ParsedAttachment]:
-    found = []
-    for part in message.iter_attachments():
-        content = part.get_payload(decode=True)
-        if not content:
-            continue
-        name = part.get_filename() or f"attachment-{len(found) + 1}"
-        found.append(ParsedAttachment(name=name[-255:], content=content))
     return found
 
 
@@ -339,32 +285,50 @@ def inbound_receive(*, office: Office, raw: bytes, source: str, membership: Memb
         return Received(existing, created=False)
 
     handled_as = ""
+    from_name, from_address, body = parsed.from_name, parsed.from_address, parsed.body
+    if parsed.forwarded and parsed.forwarded.address and _is_office_address(office=office, address=from_address):
+        # Someone in the office (or the MP) forwarded a constituent's e-mail to the mailbox:
+        # the message is the constituent's. The forwarder stays named at the top of the text.
+        body = f"Forwarded by {_sender(from_name, from_address)}.\n\n{body}"
+        from_name, from_address = parsed.forwarded.name[:200], parsed.forwarded.address[:254]
     message = InboundMessage(
         office=office,
         sha256=hashlib.sha256(raw).hexdigest(),
         fingerprint=fingerprint,
         source=source,
         message_id=parsed.message_id,
-        from_name=parsed.from_name,
-        from_address=parsed.from_address,
+        from_name=from_name,
+        from_address=from_address,
         to=parsed.to,
         subject=parsed.subject,
         sent_at=parsed.sent_at,
-        body=parsed.body,
+        body=body,
         attachment_names=[a.name for a in parsed.attachments],
         received_by=by,
-        constituent=sender_constituent(office=office, address=parsed.from_address, membership=membership),
+        constituent=None
+        if parsed.automated
+        else sender_constituent(office=office, address=from_address, membership=membership),
     )
+    if parsed.automated:
+        # Out-of-office replies and bounces are kept (the original, for the record) but never
+        # reach a case, a letter's replies or the triage queue.
+        message.status = InboundMessage.Status.DISMISSED
+        message.filed_as = parsed.automated.describe()[:300]
+        message.triaged_at = timezone.now()
     try:
         with transaction.atomic():
             message.raw.save("message.eml", ContentFile(raw), save=False)
             message.save()
+            if parsed.automated:
+                return Received(message, created=True, handled_as=message.filed_as)
             try:
                 for handler in _HANDLERS:
                     if handled_as := handler(message=message, parsed=parsed, membership=membership):
                         break
                 else:
                     case = _case_named(office=office, subject=parsed.subject, membership=membership)
+                    if case is None:
+                        case = _case_threaded(office=office, parsed=parsed, membership=membership)
                     if case is not None:
                         _attach(message=message, case=case, by=by, parsed=parsed)
             except LeaveForTriage as reason:
@@ -378,6 +342,34 @@ def inbound_receive(*, office: Office, raw: bytes, source: str, membership: Memb
             raise
         return Received(existing, created=False)
     return Received(message, created=True, handled_as=handled_as or "")
+
+
+def _case_threaded(*, office: Office, parsed: ParsedMessage, membership: Membership | None) -> Case | None:
+    """The case of the message this one answers (``In-Reply-To``, then ``References`` newest
+    first), when that message was attached to one the member may see: a constituent's reply to
+    their own earlier e-mail, without a reference in the subject, continues the case."""
+    if not parsed.references:
+        return None
+    earlier = InboundMessage.objects.for_office(office).filter(message_id__in=parsed.references, case__isnull=False)
+    cases = cases_for(membership=membership) if membership is not None else Case.objects.for_office(office)
+    by_id = {m.message_id: m.case_id for m in earlier.only("message_id", "case_id")}
+    for reference in parsed.references:
+        if reference in by_id:
+            return cases.filter(pk=by_id[reference]).first()
+    return None
+
+
+def _sender(name: str, address: str) -> str:
+    return f"{name} <{address}>" if name else address
+
+
+def _is_office_address(*, office: Office, address: str) -> bool:
+    """The office's own address or an active member's (the MP, staff, caseworkers)."""
+    if not address:
+        return False
+    if office.email and office.email.lower() == address.lower():
+        return True
+    return Membership.objects.filter(office=office, is_active=True, user__email__iexact=address).exists()
 
 
 def _case_named(*, office: Office, subject: str, membership: Membership | None) -> Case | None:

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from inbound import mailbox_views as mailboxes
 from inbound import views as inbound
 
 app_name = "inbound"
@@ -14,4 +15,9 @@ urlpatterns = [
     path("inbox/<int:pk>/attach/", inbound.inbound_attach, name="inbound-attach"),
     path("inbox/<int:pk>/open-case/", inbound.inbound_open_case, name="inbound-open-case"),
     path("inbox/<int:pk>/dismiss/", inbound.inbound_dismiss, name="inbound-dismiss"),
+    # The office's mailboxes (staff)
+    path("mailboxes/", mailboxes.mailbox_list, name="mailbox-list"),
+    path("mailboxes/new/", mailboxes.mailbox_create, name="mailbox-create"),
+    path("mailboxes/<int:pk>/", mailboxes.mailbox_edit, name="mailbox-edit"),
+    path("mailboxes/<int:pk>/test/", mailboxes.mailbox_test, name="mailbox-test"),
 ]

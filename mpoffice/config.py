@@ -95,6 +95,25 @@ class Config:
             raise ConfigError(name, "is too weak for production: use a random string of at least 50 characters.")
         return value
 
+    def fernet_key(self, name: str) -> str:
+        """A key for ``cryptography``'s Fernet (32 bytes, URL-safe base64), or "" when unset."""
+        value = (self._raw(name) or "").strip()
+        if value:
+            import base64
+            import binascii
+
+            try:
+                valid = len(base64.urlsafe_b64decode(value.encode())) == 32
+            except (binascii.Error, ValueError):
+                valid = False
+            if not valid:
+                raise ConfigError(
+                    name,
+                    "must be a Fernet key (32 bytes in URL-safe base64): make one with "
+                    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'.",
+                )
+        return value
+
     def database_url(self, name: str, *, default: str) -> dict:
         value = self._raw(name) or default
         scheme = urlsplit(value).scheme

@@ -343,6 +343,8 @@ CELERY_BEAT_SCHEDULE = {
     "letter-emails": {"task": "letters.tasks.letter_emails_sweep", "schedule": 60.0, "options": {"expires": 55}},
     "casework-jobs-recover": {"task": "casework.tasks.jobs_recover", "schedule": 60.0, "options": {"expires": 55}},
     "subject-access-expire": {"task": "casework.tasks.subject_access_expire", "schedule": crontab(hour=3, minute=30)},
+    # Reads every office mailbox that is due (a failing one waits out its back-off).
+    "mailboxes-poll": {"task": "inbound.tasks.mailboxes_poll", "schedule": 60.0, "options": {"expires": 55}},
 }
 # Reminders and notifications.
 # Where people reach Postbag: links in e-mails start with it.
@@ -355,6 +357,23 @@ EMAIL_CLAIM_TIMEOUT_SECONDS = _seconds("EMAIL_CLAIM_TIMEOUT_SECONDS", default=60
 # still unfinished is queued again by its recovery sweep: longer than any job's hard time limit
 # (21 minutes), so that a live worker is not overtaken.
 JOB_CLAIM_TIMEOUT_SECONDS = _seconds("JOB_CLAIM_TIMEOUT_SECONDS", default=30 * 60)
+# The office mailboxes (IMAP, Microsoft 365). Their passwords and client secrets are stored
+# encrypted with this Fernet key; when it is not set, a key derived from SECRET_KEY is used
+# (so rotating SECRET_KEY then means entering the mailbox passwords again).
+MAILBOX_SECRET_KEY = config.fernet_key("MAILBOX_SECRET_KEY")
+# How long one network operation with a mail server may take, and the longest back-off after
+# repeated failures (it doubles from one minute).
+MAILBOX_TIMEOUT_SECONDS = config.int("MAILBOX_TIMEOUT_SECONDS", default=30)
+MAILBOX_MAX_BACKOFF_SECONDS = config.int("MAILBOX_MAX_BACKOFF_SECONDS", default=60 * 60)
+# A poll claimed this long ago by a worker that never finished (killed) is taken over.
+MAILBOX_CLAIM_TIMEOUT_SECONDS = config.int("MAILBOX_CLAIM_TIMEOUT_SECONDS", default=10 * 60)
+# Certificates (PEM) to trust for mail servers besides the system's, e.g. an office's own CA.
+MAILBOX_CA_FILE = config.str("MAILBOX_CA_FILE", default="")
+# Microsoft 365: where to sign in and the Graph API (a national cloud has its own hosts).
+MAILBOX_GRAPH_LOGIN_URL = config.str("MAILBOX_GRAPH_LOGIN_URL", default="https://login.microsoftonline.com")
+MAILBOX_GRAPH_API_URL = config.str("MAILBOX_GRAPH_API_URL", default="https://graph.microsoft.com/v1.0")
+# Messages fetched per IMAP round trip.
+MAILBOX_FETCH_BATCH = config.int("MAILBOX_FETCH_BATCH", default=50)
 # Bulk replies: letters per chunk task, and how long a run may make no progress before the
 # resume sweep queues it again (a worker died in the middle of a chunk).
 BULK_CHUNK_SIZE = config.int("BULK_CHUNK_SIZE", default=25)

@@ -12,6 +12,7 @@ from mpoffice.middleware import SESSION_OFFICE_KEY
 from mpoffice.models import Office, Role, SweepError
 from mpoffice.selectors import office_setting_changes, sweep_runs_for, system_health
 from mpoffice.services import AUDITED_OFFICE_SETTINGS, office_settings_update
+from mpoffice.status import status_panels
 
 
 @login_required
@@ -52,6 +53,7 @@ def system_status(request):
             "health": system_health(),
             "sweeps": sweep_runs_for(office=request.office),
             "sweep_errors": SweepError.objects.for_office(request.office)[:20],
+            "panels": status_panels(office=request.office),
             "title": "System status",
         },
     )

@@ -210,6 +210,8 @@ NOT_CASE_DATA = {
     "campaigns:campaign-meeting-add": "a campaign's meeting form (the campaign page is swept)",
     "campaigns:meeting-action-add": "a campaign meeting's action form",
     "campaigns:meeting-action-done": "a campaign meeting's action",
+    "inbound:mailbox-edit": "an office mailbox's connection settings (staff-only), never a message",
+    "inbound:mailbox-test": "an office mailbox's connection test (staff-only)",
     "letters:organisation-detail": "the address book",
     "letters:organisation-edit": "the address book",
     "letters:post-create": "the address book",
