@@ -1,6 +1,8 @@
 from django.urls import path
 
-from letters import bulk_views, inbox_views, views
+from letters.views import bulk as bulk_views
+from letters.views import inbox as inbox_views
+from letters.views import letters as views
 
 app_name = "letters"
 

@@ -7,7 +7,6 @@ is fetched through the member's office (another office's run is a 404)."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse
@@ -16,7 +15,7 @@ from django.template.defaultfilters import pluralize
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from casework.campaigns import campaign_cases, campaigns_for
+from casework.campaigns import campaign_cases
 from casework.filters import CaseFilter
 from casework.selectors import cases_for
 from letters.bulk import (
@@ -29,8 +28,8 @@ from letters.bulk import (
     bulk_run_start,
     bulk_run_submit,
 )
+from letters.forms import BulkNewForm, BulkReturnForm
 from letters.models import BulkBatch, BulkItem, BulkRun
-from letters.selectors import templates_for
 from letters.services import LetterError
 from mpoffice.access import READ_METHODS, get_for_member, office_required
 from mpoffice.models import Role
@@ -38,40 +37,6 @@ from mpoffice.models import Role
 RUNNERS = (Role.STAFF,)
 APPROVERS = (Role.MP,)
 WATCHERS = (Role.STAFF, Role.MP)
-
-
-class BulkNewForm(forms.Form):
-    template = forms.ModelChoiceField(queryset=None, label="Letter template", empty_label="Choose a template")
-    source = forms.ChoiceField(
-        label="Who gets the letter",
-        choices=[
-            ("campaign", "Every constituent on a campaign's cases"),
-            ("cases", "Every constituent on the cases matching the filters below"),
-        ],
-        widget=forms.RadioSelect,
-        initial="campaign",
-    )
-    campaign = forms.ModelChoiceField(queryset=None, required=False, empty_label="Choose a campaign")
-
-    def __init__(self, *args, membership, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["template"].queryset = templates_for(membership=membership)
-        self.fields["campaign"].queryset = campaigns_for(membership=membership)
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("source") == "campaign" and not cleaned.get("campaign"):
-            self.add_error("campaign", "Choose the campaign whose constituents should get the letter.")
-        return cleaned
-
-
-class BulkReturnForm(forms.Form):
-    comment = forms.CharField(
-        label="What should change?",
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The staff member who prepared it is told, with your comment.",
-    )
 
 
 def _run(request, pk: int, *, methods=()) -> BulkRun:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from mpoffice.access import office_required
-from mpoffice.models import Delivery
+from mpoffice.forms import PreferenceForm
 from mpoffice.notifications import (
     delivery_for,
     delivery_set,
@@ -18,15 +17,6 @@ from mpoffice.notifications import (
     notifications_for,
     notifications_mark_all_read,
 )
-
-
-class PreferenceForm(forms.Form):
-    delivery = forms.ChoiceField(
-        label="How should Postbag tell you about reminders?",
-        choices=Delivery.choices,
-        widget=forms.RadioSelect,
-        help_text="Notifications always appear in Postbag as well. The weekly summary always goes by e-mail.",
-    )
 
 
 @require_GET
