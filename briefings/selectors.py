@@ -19,7 +19,6 @@ from casework.campaigns import campaign_cases, campaigns_for
 from casework.models import Campaign, Case, FollowUpAction, InboundMessage
 from casework.models.surveys import SurveyFinding
 from casework.selectors import cases_for
-from letters.bulk import bulk_runs_waiting_for_mp
 from letters.models import Status as LetterStatus
 from letters.selectors import (
     letters_drafted_by,
@@ -28,6 +27,7 @@ from letters.selectors import (
     replies_overdue,
     reply_times_by_organisation,
 )
+from letters.services import bulk_runs_waiting_for_mp
 from mpoffice.models import Membership
 
 TREND_MONTHS = 24

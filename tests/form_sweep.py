@@ -224,7 +224,7 @@ def _bulk_run(office, *, processed: bool):
     """A bulk reply to a campaign of its own (the isolation builders name theirs after the
     office, so two of them cannot share one office)."""
     from casework.campaigns import campaign_case_link
-    from letters.bulk import bulk_chunk_process
+    from letters.services import bulk_chunk_process
     from tests.letters.factories import make_case, make_constituent
     from tests.reminders.test_bulk import make_run, start_run
     from tests.surveys.factories import CampaignFactory

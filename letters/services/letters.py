@@ -1,24 +1,17 @@
-"""State changes of letters: plain, typed, keyword-only functions used by views, tasks and the
-demo loader alike. Each validates, writes inside a transaction and records the transition."""
+"""A letter's life before it goes out: references, drafting, co-signers, approval. Plain, typed,
+keyword-only functions used by views, tasks and the demo loader alike. Each validates, writes inside a
+transaction and records the transition."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from datetime import date
-from functools import partial
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from casework.models import Campaign, Case, Constituent, Contact
-from casework.services import contact_log, timeline_record
-from casework.uploads import ALLOWED_DESCRIPTION, TypeNotAllowed, UploadRefused, content_type_check
+from casework.models import Campaign, Case, Constituent
 from letters import merge
 from letters.models import (
     EDITABLE,
@@ -32,27 +25,9 @@ from letters.models import (
     Reply,
     Status,
 )
-from letters.pdf import letter_pdf, recipient_details
-from letters.workdays import add_working_days
+from letters.pdf import recipient_details
+from letters.services.errors import LetterConflict, LetterError
 from mpoffice.models import Membership, Office, Role
-
-
-class LetterError(Exception):
-    """A request the letter's state or data does not allow; the message says what to do."""
-
-
-class LetterConflict(LetterError):
-    """Someone else changed the letter after this editor opened it."""
-
-    def __init__(self, letter: Letter) -> None:
-        who = (letter.updated_by.get_full_name() or letter.updated_by.username) if letter.updated_by else "someone"
-        when = timezone.localtime(letter.updated_at).strftime("%H:%M")
-        super().__init__(
-            f"This letter was changed by {who} at {when} since you opened it. Your text is below: "
-            "copy it, reload the letter, and apply your changes again."
-        )
-        self.letter = letter
-
 
 # --- references -----------------------------------------------------------------------------
 
@@ -181,7 +156,7 @@ def _subject_fill(letter: Letter) -> None:
     it is printed, when the recipient and date are final."""
     if "{{" not in letter.subject:
         return
-    from letters.pdf import merge_values, recipient_details
+    from letters.pdf import merge_values
 
     day = timezone.localdate()
     filled = merge.render(letter.subject, merge_values(letter, day, recipient_details(letter, day)))[:300]
@@ -347,268 +322,3 @@ def letter_return(*, letter: Letter, by: Membership, comment: str) -> Letter:
     signatory.state = LetterSignatory.State.RETURNED
     signatory.save(update_fields=["state"])
     return _move(letter, to=Status.RETURNED, by=by.user, office=by.office, comment=comment)
-
-
-# --- sending --------------------------------------------------------------------------------
-
-
-def letter_destination(letter: Letter, channel: str, day: date) -> str:
-    """The e-mail address or postal address for the channel; refused with a message if missing."""
-    recipient = recipient_details(letter, day)
-    who = recipient["name"] or recipient["organisation"] or "The recipient"
-    where = (
-        f"on the {recipient['organisation']} page under Organisations"
-        if letter.recipient_kind == Letter.RecipientKind.POST
-        else "on the constituent's record"
-    )
-    if channel == Letter.Channel.EMAIL:
-        if not recipient["email"]:
-            raise LetterError(f"{who} has no e-mail address. Add one {where}, or send the letter by post.")
-        return recipient["email"]
-    if not recipient["address_lines"]:
-        raise LetterError(f"{who} has no postal address. Add one {where}, or send the letter by e-mail.")
-    if letter.recipient_kind == Letter.RecipientKind.POST and not recipient["name"]:
-        raise LetterError(
-            f"Nobody holds the post of {recipient['post']} on {day:%d/%m/%Y}. Add the holder under Organisations."
-        )
-    return "\n".join(recipient["address_lines"])
-
-
-def letter_record_sent(
-    *,
-    letter: Letter,
-    by,
-    channel: str,
-    sent_on: date,
-    destination: str,
-    bulk_run_id: int | None = None,
-    **frozen,
-) -> Letter:
-    """Record a letter as sent, the one way for single and bulk letters (inside the caller's
-    transaction, which decided it may be sent: the MPs' approval, or a bulk run's): its status
-    and transition, where it went and the recipient as on the day, its place in the e-mail
-    outbox, and on each of its cases a contact (through casework's ``contact_log``) and a
-    timeline entry. ``frozen``: more columns fixed at sending (the PDF, the reply due date)."""
-    snapshot = recipient_details(letter, sent_on)
-    email = channel == Letter.Channel.EMAIL
-    how = Letter.Channel(channel).label.lower()
-    in_bulk = f" in bulk reply #{bulk_run_id}" if bulk_run_id else ""
-    _transition(
-        letter,
-        to=Status.SENT,
-        by=by,
-        office=letter.office,
-        comment=f"Sent by {how}{in_bulk} to {destination.splitlines()[0]}",
-        sent_on=sent_on,
-        sent_channel=channel,
-        sent_by=by,
-        sent_to=destination,
-        recipient_snapshot=snapshot,
-        email_state=Letter.EmailState.PENDING if email else Letter.EmailState.NONE,
-        **frozen,
-    )
-    to_whom = ", ".join(part for part in (snapshot["name"], snapshot["post"]) if part) or "the recipient"
-    constituent = letter.recipient_constituent if letter.recipient_kind == Letter.RecipientKind.CONSTITUENT else None
-    occurred = timezone.now()
-    note = f" (bulk reply #{bulk_run_id})" if bulk_run_id else ""
-    data = {"letter_id": letter.pk, "reference": letter.reference, "channel": channel}
-    if bulk_run_id:
-        data["bulk_run"] = bulk_run_id
-    for case in _own_cases(letter):
-        contact_log(
-            office=letter.office,
-            by=by,
-            case=case,
-            constituent=constituent,
-            channel=Contact.Channel.EMAIL if email else Contact.Channel.LETTER,
-            direction=Contact.Direction.OUTBOUND,
-            occurred_at=occurred,
-            summary=f"Letter {letter.reference} sent to {to_whom}{note}: {letter.subject}"[:300],
-            on_timeline=False,  # the letter's own entry below says it, with a link to the letter
-        )
-        timeline_record(
-            case=case,
-            kind="letter",
-            title=f"Letter {letter.reference} sent to {to_whom}{note}",
-            actor=by,
-            body=letter.subject,
-            occurred_at=occurred,
-            source=letter,
-            data=data,
-        )
-    return letter
-
-
-@transaction.atomic
-def letter_send(*, letter: Letter, by, channel: str, sent_on: date | None = None) -> Letter:
-    """Send an approved letter: freeze its PDF, work out the reply due date, log it on each case.
-
-    The PDF stored here is the one that was sent; it is never rendered again for this letter.
-    An e-mail waits in the outbox (``letters.emails``) and leaves after the transaction commits
-    (``letters.tasks.letter_email``), or with the next sweep if that message is lost.
-    """
-    _lock(letter)
-    if not letter.can_transition(Status.SENT):
-        raise LetterError(letter.transition_refusal(Status.SENT))
-    if channel not in Letter.Channel.values:
-        raise LetterError("Choose e-mail or post.")
-    sent_on = sent_on or timezone.localdate()
-    destination = letter_destination(letter, channel, sent_on)
-    pdf_bytes = letter_pdf(letter, sent_on)
-    letter.pdf.save(f"{letter.reference}.pdf", ContentFile(pdf_bytes), save=False)
-    organisation = letter.organisation
-    reply_due_on = (
-        add_working_days(sent_on, organisation.reply_target_working_days) if organisation is not None else None
-    )
-    letter_record_sent(
-        letter=letter,
-        by=by,
-        channel=channel,
-        sent_on=sent_on,
-        destination=destination,
-        reply_due_on=reply_due_on,
-        pdf=letter.pdf.name,
-        pdf_sha256=hashlib.sha256(pdf_bytes).hexdigest(),
-    )
-    if channel == Letter.Channel.EMAIL:
-        from letters.tasks import letter_email
-
-        transaction.on_commit(partial(letter_email.delay, letter.pk))
-    return letter
-
-
-@transaction.atomic
-def letter_close(*, letter: Letter, by, comment: str = "") -> Letter:
-    return _move(letter, to=Status.CLOSED, by=by, office=letter.office, comment=comment)
-
-
-@transaction.atomic
-def letter_publish(*, letter: Letter, by, published_on: date | None = None) -> Letter:
-    """Mark a sent letter as published (an open letter)."""
-    if letter.sent_on is None:
-        raise LetterError("Only a letter that has been sent can be published.")
-    Letter.objects.filter(pk=letter.pk).update(published_on=published_on or timezone.localdate())
-    _record(
-        letter,
-        office=letter.office,
-        from_status=letter.status,
-        to_status=letter.status,
-        by=by,
-        comment="Published as an open letter.",
-    )
-    letter.refresh_from_db()
-    return letter
-
-
-# --- replies --------------------------------------------------------------------------------
-
-
-def reply_document_check(document: UploadedFile) -> str:
-    """The document's real content type, or ValidationError saying what to do."""
-    limit = settings.LETTER_REPLY_MAX_BYTES
-    if document.size > limit:
-        raise ValidationError(
-            f"The file is {document.size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB. "
-            "Upload a smaller scan, or a PDF."
-        )
-    try:
-        return content_type_check(document)
-    except TypeNotAllowed as refused:
-        raise ValidationError(
-            f"This file's content is not an allowed type. Upload a {ALLOWED_DESCRIPTION} file."
-        ) from refused
-    except UploadRefused as refused:
-        raise ValidationError(f"This file {refused}") from refused
-
-
-@transaction.atomic
-def reply_record(
-    *,
-    letter: Letter,
-    by,
-    received_on: date,
-    from_name: str,
-    summary: str,
-    outcome: str,
-    document: UploadedFile | None = None,
-) -> Reply:
-    """Record a reply: the letter becomes "reply received" and each linked case hears of it."""
-    if letter.status not in (Status.SENT, Status.REPLY_RECEIVED):
-        raise LetterError("A reply can be recorded only for a letter that has been sent.")
-    if received_on < letter.sent_on:
-        raise ValidationError({"received_on": "The reply cannot arrive before the letter was sent."})
-    reply = Reply(
-        office=letter.office,
-        letter=letter,
-        received_on=received_on,
-        from_name=from_name,
-        summary=summary,
-        outcome=outcome,
-        days_to_reply=(received_on - letter.sent_on).days,
-        recorded_by=by,
-    )
-    if document is not None:
-        content = document.read()
-        document.seek(0)
-        reply.document_type = reply_document_check(document)
-        reply.document_name = document.name[:255]
-        reply.document_size = document.size
-        reply.document_sha256 = hashlib.sha256(content).hexdigest()
-        reply.document.save("reply", ContentFile(content), save=False)
-    reply.full_clean()
-    reply.save()
-    if letter.status == Status.SENT:
-        _move(letter, to=Status.REPLY_RECEIVED, by=by, office=letter.office, comment=f"Reply from {from_name}.")
-    for case in _own_cases(letter):
-        timeline_record(
-            case=case,
-            kind="reply",
-            title=f"Reply to {letter.reference} from {from_name}",
-            actor=by,
-            body=summary,
-            source=reply,
-            data={"letter_id": letter.pk, "reference": letter.reference, "outcome": outcome},
-        )
-    return reply
-
-
-@transaction.atomic
-def reply_forward(*, reply: Reply, by, template: LetterTemplate) -> list[Letter]:
-    """One covering letter per constituent of the linked cases, each enclosing the reply.
-
-    The covering letters go to the MP for approval (the MP approves every letter) and are
-    then sent like any other; each is recorded on its case's timeline now.
-    """
-    letter = reply.letter
-    if template.office_id != letter.office_id:
-        raise ValueError("The template must belong to the office.")
-    covering: list[Letter] = []
-    for case in _own_cases(letter):
-        people = [case.correspondent] if case.correspondent_id else list(case.constituents.all())
-        for person in people:
-            if person.letters.filter(encloses_reply=reply).exists():
-                continue  # forwarded already: one step, not twice
-            draft = letter_from_template(
-                template=template,
-                office=letter.office,
-                by=by,
-                recipient_kind=Letter.RecipientKind.CONSTITUENT,
-                recipient_constituent=person,
-                cases=[case],
-                campaign=letter.campaign,
-                encloses_reply=reply,
-            )
-            letter_submit(letter=draft, by=by, comment=f"Forwards the reply to {letter.reference}.")
-            timeline_record(
-                case=case,
-                kind="letter",
-                title=f"Reply to {letter.reference} forwarded to {person.display_name} ({draft.reference})",
-                actor=by,
-                body="Covering letter waiting for the MP's approval.",
-                source=draft,
-                data={"letter_id": draft.pk, "reference": draft.reference, "encloses_reply": reply.pk},
-            )
-            covering.append(draft)
-    if not covering:
-        raise LetterError("There is nobody to forward this reply to: the letter has no linked cases with constituents.")
-    return covering

@@ -18,7 +18,10 @@ from django.views.decorators.http import require_GET, require_POST
 from casework.campaigns import campaign_cases
 from casework.filters import CaseFilter
 from casework.selectors import cases_for
-from letters.bulk import (
+from letters.forms import BulkNewForm, BulkReturnForm
+from letters.models import BulkBatch, BulkItem, BulkRun
+from letters.services import (
+    LetterError,
     bulk_preview,
     bulk_progress,
     bulk_run_approve,
@@ -28,9 +31,6 @@ from letters.bulk import (
     bulk_run_start,
     bulk_run_submit,
 )
-from letters.forms import BulkNewForm, BulkReturnForm
-from letters.models import BulkBatch, BulkItem, BulkRun
-from letters.services import LetterError
 from mpoffice.access import READ_METHODS, get_for_member, office_required
 from mpoffice.models import Role
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from letters import cosigning, selectors, services
-from letters.bulk import bulk_runs_waiting_for_mp
 from letters.forms import (
     CloseForm,
     CosignForm,
@@ -30,6 +29,7 @@ from letters.forms import (
 )
 from letters.models import Letter, LetterTemplate, Organisation, Status
 from letters.pdf import letter_document, letter_html, letter_pdf
+from letters.services import bulk_runs_waiting_for_mp
 from mpoffice.access import READ_METHODS, get_for_member, office_required, require_method, require_role
 from mpoffice.models import Role
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from casework.campaigns import campaign_case_link
 from casework.models import Case, Contact
-from letters.bulk import (
+from letters.models import BulkItem, BulkRun, Letter, LetterTemplate, Status
+from letters.services import (
     bulk_chunk_process,
     bulk_progress,
     bulk_run_approve,
@@ -21,7 +22,6 @@ from letters.bulk import (
     bulk_run_start,
     bulk_runs_resume,
 )
-from letters.models import BulkItem, BulkRun, Letter, LetterTemplate, Status
 from mpoffice.models import Membership, Role
 from tests.letters.factories import make_case, make_constituent
 from tests.mpoffice.factories import MembershipFactory

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from casework.campaigns import campaign_case_link, campaign_case_unlink
 from casework.models import Case
-from letters.bulk import bulk_run_approve, bulk_run_return, bulk_run_start
 from letters.models import BulkRun, Letter
+from letters.services import bulk_run_approve, bulk_run_return, bulk_run_start
 from mpoffice.models import Notification, Office
 from tests.letters.factories import make_case, make_constituent
 from tests.mpoffice.factories import MembershipFactory

@@ -20,9 +20,9 @@ from casework import dataprotection, imports
 from casework.models import Constituent, ImportBatch, SubjectAccessExport
 from casework.tasks import jobs_recover_task, subject_access_expire_task
 from letters import services
-from letters.bulk import bulk_chunk_process
 from letters.emails import LETTER_OUTBOX, letter_emails_send
 from letters.models import Letter
+from letters.services import bulk_chunk_process
 from letters.tasks import letter_emails_sweep
 from mpoffice.outbox import message_id
 from tests.casework.factories import ConstituentFactory

@@ -336,7 +336,7 @@ def _campaign_case(world):
 
 
 def _bulk_run(world):
-    from letters.bulk import bulk_run_prepare
+    from letters.services import bulk_run_prepare
 
     return bulk_run_prepare(
         office=world.office,
@@ -364,7 +364,7 @@ def _bulk(world):
 
 @sensitive("letters:bulk-batch", omitted=True)
 def _bulk_batch(world):
-    from letters.bulk import bulk_chunk_process
+    from letters.services import bulk_chunk_process
     from tests.reminders.test_bulk import start_run
 
     run = _bulk_run(world)

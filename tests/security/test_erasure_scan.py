@@ -42,8 +42,8 @@ from casework.services import attachment_add, case_set_constituents, case_set_st
 from casework.surveys import mapping_guess, survey_file_parse, survey_import_commit
 from letters import reminders as letter_reminders
 from letters import services as letter_services
-from letters.bulk import bulk_run_prepare
 from letters.models import Letter, LetterTemplate
+from letters.services import bulk_run_prepare
 from mpoffice.models import Notification
 from tests.casework.factories import CaseFactory, ConstituentFactory, TopicFactory
 from tests.casework_b.factories import eml
