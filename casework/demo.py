@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from casework import demo_story, services
@@ -175,7 +176,7 @@ def _office_postcodes(office: Office) -> list[str]:
     return list(PostcodeWard.objects.for_office(office).order_by("postcode").values_list("postcode", flat=True))
 
 
-def _constituents(office: Office, rng: random.Random, *, by, log) -> list[Constituent]:
+def _constituents(office: Office, rng: random.Random, *, by: User, log) -> list[Constituent]:
     postcodes = _office_postcodes(office)
     prefix = office.reference_prefix.lower()
     people = []
@@ -298,7 +299,7 @@ def _cases(office, rng, constituents, topics, *, caseworker, staff, now, log) ->
     return knife_cases
 
 
-def _campaign(office, topics, knife_cases, *, by) -> None:
+def _campaign(office, topics, knife_cases, *, by: User) -> None:
     campaign, _ = Campaign.objects.get_or_create(
         office=office, name=KNIFE_CAMPAIGN, defaults={"description": KNIFE_CAMPAIGN_DESCRIPTION}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from auditlog.models import LogEntry
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,7 +15,7 @@ def heartbeat_record(*, component: str) -> Heartbeat:
     return heartbeat
 
 
-def membership_grant(*, user, office, role: str) -> Membership:
+def membership_grant(*, user: User, office: Office, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(
         user=user, office=office, defaults={"role": role, "is_active": True}
     )
@@ -26,7 +27,7 @@ AUDITED_OFFICE_SETTINGS = ("staff_may_send_bulk",)
 
 
 @transaction.atomic
-def office_settings_update(*, office: Office, by: Membership, **values: bool) -> list[str]:
+def office_settings_update(*, office: Office, member: Membership, **values: bool) -> list[str]:
     """Change the office's audited settings; returns the names of those that changed."""
     unknown = set(values) - set(AUDITED_OFFICE_SETTINGS)
     if unknown:
@@ -44,8 +45,8 @@ def office_settings_update(*, office: Office, by: Membership, **values: bool) ->
         locked,
         action=LogEntry.Action.UPDATE,
         changes=changes,
-        actor=by.user,
-        actor_email=by.user.email or None,
+        actor=member.user,
+        actor_email=member.user.email or None,
         additional_data={"office_id": office.pk, "setting": True},
     )
     return list(changes)

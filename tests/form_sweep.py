@@ -212,10 +212,10 @@ def _letter_in_every_state(office):
     awaiting = services.letter_submit(letter=make_letter(office, cases=[make_case(office)]), by=None)
     approved = make_letter(office, cases=[make_case(office)])
     services.letter_submit(letter=approved, by=None)
-    services.letter_approve(letter=approved, by=mp)
+    services.letter_approve(letter=approved, member=mp)
     sent = make_letter(office, cases=[make_case(office)])
     services.letter_submit(letter=sent, by=None)
-    services.letter_approve(letter=sent, by=mp)
+    services.letter_approve(letter=sent, member=mp)
     services.letter_send(letter=sent, by=None, channel="post", sent_on=datetime.date(2026, 3, 2))
     return [{"pk": letter.pk} for letter in (draft, awaiting, approved, sent)]
 

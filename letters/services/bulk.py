@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.template.defaultfilters import pluralize
@@ -88,19 +89,20 @@ def _recipient_source(*, run: BulkRun, membership: Membership) -> QuerySet[Case]
     """The cases the run's recipients come from, as they are now: its campaign's, or the
     case list with the filters chosen when it was prepared."""
     cases = cases_for(membership=membership)
-    if run.campaign_id is not None:
+    if run.campaign is not None:
         return campaign_cases(campaign=run.campaign, cases=cases)
     if run.case_filter is None:
         raise BulkRunError(
             "The campaign this bulk reply was prepared for has been deleted. Discard it and prepare a new one."
         )
-    case_filter = CaseFilter(MultiValueDict(run.case_filter), queryset=cases, membership=membership)
+    case_filter = CaseFilter(MultiValueDict(run.case_filter), queryset=cases, membership=membership)  # type: ignore[no-untyped-call]  # django-filter is untyped
     if not case_filter.is_valid():
         raise BulkRunError(
             "The case filters this bulk reply was prepared with no longer apply (a topic, ward, tag or person "
             "has gone). Discard it and prepare a new one."
         )
-    return case_filter.qs
+    filtered: QuerySet[Case] = case_filter.qs
+    return filtered
 
 
 def _items_replace(*, run: BulkRun, recipients: list[tuple[int, int]]) -> None:
@@ -128,7 +130,7 @@ def _nobody() -> LetterError:
 def bulk_run_prepare(
     *,
     office: Office,
-    by,
+    by: User,
     template: LetterTemplate,
     cases: QuerySet[Case],
     description: str,
@@ -182,13 +184,13 @@ def _tell_preparer(run: BulkRun, *, kind: str, title: str, body: str = "") -> No
 
 
 @transaction.atomic
-def bulk_run_submit(*, run: BulkRun, by: Membership) -> BulkRun:
+def bulk_run_submit(*, run: BulkRun, member: Membership) -> BulkRun:
     """Ask the MP (again) to approve a run: one prepared while staff could send bulk replies
     themselves, or one the MP returned. Its recipients are counted afresh first."""
     run = _locked(run)
     if run.status not in (BulkRun.Status.DRAFT, BulkRun.Status.RETURNED):
         raise BulkRunError("This bulk reply is not a draft or a returned one: there is nothing to ask the MP.")
-    recipients = bulk_recipients(cases=_recipient_source(run=run, membership=by))
+    recipients = bulk_recipients(cases=_recipient_source(run=run, membership=member))
     if not recipients:
         raise _nobody()
     _items_replace(run=run, recipients=recipients)
@@ -198,26 +200,26 @@ def bulk_run_submit(*, run: BulkRun, by: Membership) -> BulkRun:
 
 
 @transaction.atomic
-def bulk_run_approve(*, run: BulkRun, by: Membership) -> BulkRun:
+def bulk_run_approve(*, run: BulkRun, member: Membership) -> BulkRun:
     """The MP approves the template and the number of letters; staff may then start the run."""
     run = _locked(run)
     if run.status != BulkRun.Status.AWAITING_APPROVAL:
         raise BulkRunError("This bulk reply is not waiting for approval.")
     run.status = BulkRun.Status.APPROVED
-    run.approved_by, run.approved_at = by.user, timezone.now()
+    run.approved_by, run.approved_at = member.user, timezone.now()
     run.approved_total, run.approved_template_fingerprint = run.total, run.template.fingerprint
     run.save(update_fields=["status", "approved_by", "approved_at", "approved_total", "approved_template_fingerprint"])
     _tell_preparer(
         run,
         kind="bulk_approved",
         title=f"Bulk reply #{run.pk} approved: {run.total} letters may be sent",
-        body=f"{by.user.get_full_name() or by.user.get_username()} approved it. Start it from its page.",
+        body=f"{member.user.get_full_name() or member.user.get_username()} approved it. Start it from its page.",
     )
     return run
 
 
 @transaction.atomic
-def bulk_run_return(*, run: BulkRun, by: Membership, comment: str) -> BulkRun:
+def bulk_run_return(*, run: BulkRun, member: Membership, comment: str) -> BulkRun:
     """The MP sends a run back to the staff member who prepared it, saying what should change."""
     comment = comment.strip()
     if not comment:
@@ -226,7 +228,7 @@ def bulk_run_return(*, run: BulkRun, by: Membership, comment: str) -> BulkRun:
     if run.status not in (BulkRun.Status.AWAITING_APPROVAL, BulkRun.Status.APPROVED):
         raise BulkRunError("This bulk reply is not waiting for approval, or has already started.")
     run.status = BulkRun.Status.RETURNED
-    run.returned_by, run.returned_at, run.return_comment = by.user, timezone.now(), comment
+    run.returned_by, run.returned_at, run.return_comment = member.user, timezone.now(), comment
     run.approved_by, run.approved_at, run.approved_total, run.approved_template_fingerprint = None, None, None, ""
     run.save()
     _tell_preparer(run, kind="bulk_returned", title=f"Bulk reply #{run.pk} returned by the MP", body=comment)
@@ -263,7 +265,7 @@ def _approval_lapsed(*, run: BulkRun, membership: Membership) -> str:
     return " ".join(reasons)
 
 
-def bulk_run_start(*, run: BulkRun, by: Membership) -> BulkStart:
+def bulk_run_start(*, run: BulkRun, member: Membership) -> BulkStart:
     """Start a run (once: a second click starts nothing more).
 
     Unless the office lets staff send bulk replies themselves, only a run the MP approved
@@ -281,7 +283,7 @@ def bulk_run_start(*, run: BulkRun, by: Membership) -> BulkStart:
                 return BulkStart(False, "This office's bulk replies need the MP's approval: ask the MP to approve it.")
             if run.status != BulkRun.Status.APPROVED:
                 return BulkStart(False, "This bulk reply is waiting for the MP's approval; it can start once approved.")
-            if reason := _approval_lapsed(run=run, membership=by):
+            if reason := _approval_lapsed(run=run, membership=member):
                 run.status = BulkRun.Status.AWAITING_APPROVAL
                 run.approved_by, run.approved_at, run.approved_total = None, None, None
                 run.approved_template_fingerprint = ""

@@ -126,7 +126,7 @@ def _batch_pdf(*, run: BulkRun, item_ids: list[int]) -> BulkBatch | None:
     )
     if not items:
         return None
-    pdf = pdf_render(*(letter_html(item.letter) for item in items))
+    pdf = pdf_render(*(letter_html(item.letter) for item in items if item.letter is not None))
     with transaction.atomic():
         batch = BulkBatch(office=run.office, run=run, number=items[0].pk, letters=len(items), pages=pdf.pages)
         batch.pdf.save(f"run-{run.pk}-batch.pdf", ContentFile(pdf.content), save=False)

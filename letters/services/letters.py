@@ -5,7 +5,9 @@ transaction and records the transition."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -60,20 +62,24 @@ def _check_text(*, subject: str, body: str) -> None:
         raise ValidationError(errors)
 
 
-def _record(letter: Letter, *, office: Office, from_status: str, to_status: str, by, comment: str = "") -> None:
+def _record(
+    letter: Letter, *, office: Office, from_status: str, to_status: str, by: User | None, comment: str = ""
+) -> None:
     LetterTransition.objects.create(
         office=office, letter=letter, from_status=from_status, to_status=to_status, by=by, comment=comment
     )
 
 
-def _move(letter: Letter, *, to: str, by, office: Office, comment: str = "", **changes) -> Letter:
+def _move(letter: Letter, *, to: str, by: User | None, office: Office, comment: str = "", **changes: Any) -> Letter:
     """Change status if allowed and if nobody changed it meanwhile; record who, when and why."""
     if not letter.can_transition(to):
         raise LetterError(letter.transition_refusal(to))
     return _transition(letter, to=to, by=by, office=office, comment=comment, **changes)
 
 
-def _transition(letter: Letter, *, to: str, by, office: Office, comment: str = "", **changes) -> Letter:
+def _transition(
+    letter: Letter, *, to: str, by: User | None, office: Office, comment: str = "", **changes: Any
+) -> Letter:
     """``_move`` without the workflow check, for a caller that made its own (a bulk run)."""
     from_status = letter.status
     now = timezone.now()
@@ -105,7 +111,7 @@ def _own_cases(letter: Letter) -> list[Case]:
 def letter_create(
     *,
     office: Office,
-    by,
+    by: User | None,
     subject: str,
     body: str,
     recipient_kind: str = Letter.RecipientKind.POST,
@@ -171,7 +177,7 @@ def _check_recipient(*, kind: str, post: Post | None, constituent: Constituent |
         raise ValidationError({"recipient_kind": "Link a case: the letter goes to the constituent of that case."})
 
 
-def letter_from_template(*, template: LetterTemplate, office: Office, by, **kwargs) -> Letter:
+def letter_from_template(*, template: LetterTemplate, office: Office, by: User | None, **kwargs: Any) -> Letter:
     """A new draft whose subject and body start as the template's (merge fields kept)."""
     return letter_create(
         office=office,
@@ -187,7 +193,7 @@ def letter_from_template(*, template: LetterTemplate, office: Office, by, **kwar
 def letter_edit(
     *,
     letter: Letter,
-    by,
+    by: User,
     expected_version: int,
     subject: str,
     body: str,
@@ -249,7 +255,7 @@ def letter_edit(
 
 
 @transaction.atomic
-def letter_invite_cosigner(*, letter: Letter, by, office: Office) -> LetterSignatory:
+def letter_invite_cosigner(*, letter: Letter, by: User, office: Office) -> LetterSignatory:
     """Make a joint letter: the other office's MP signs too and approves in their own office."""
     if letter.status not in (Status.DRAFT, Status.RETURNED):
         raise LetterError("Co-signatories can be added only while the letter is a draft.")
@@ -269,7 +275,7 @@ def letter_invite_cosigner(*, letter: Letter, by, office: Office) -> LetterSigna
 
 
 @transaction.atomic
-def letter_submit(*, letter: Letter, by, comment: str = "") -> Letter:
+def letter_submit(*, letter: Letter, by: User | None, comment: str = "") -> Letter:
     letter.signatories.update(state=LetterSignatory.State.PENDING, approved_by=None, approved_at=None)
     return _move(letter, to=Status.AWAITING_APPROVAL, by=by, office=letter.office, comment=comment)
 
@@ -290,35 +296,39 @@ def _signatory_for(letter: Letter, membership: Membership) -> LetterSignatory:
 
 
 @transaction.atomic
-def letter_approve(*, letter: Letter, by: Membership) -> Letter:
-    """The MP of ``by``'s office approves their own signature; the last approval approves the letter."""
+def letter_approve(*, letter: Letter, member: Membership) -> Letter:
+    """The MP of ``member``'s office approves their own signature; the last approval approves the letter."""
     _lock(letter)  # two MPs approving at once
-    signatory = _signatory_for(letter, by)
+    signatory = _signatory_for(letter, member)
     signatory.state = LetterSignatory.State.APPROVED
-    signatory.approved_by = by.user
+    signatory.approved_by = member.user
     signatory.approved_at = timezone.now()
     signatory.save(update_fields=["state", "approved_by", "approved_at"])
     if letter.signatories.exclude(state=LetterSignatory.State.APPROVED).exists():
         _record(
             letter,
-            office=by.office,
+            office=member.office,
             from_status=letter.status,
             to_status=letter.status,
-            by=by.user,
+            by=member.user,
             comment=f"Approved by {signatory.signer_name} MP; waiting for the other signatories.",
         )
         return letter
     return _move(
-        letter, to=Status.APPROVED, by=by.user, office=by.office, comment=f"Approved by {signatory.signer_name} MP."
+        letter,
+        to=Status.APPROVED,
+        by=member.user,
+        office=member.office,
+        comment=f"Approved by {signatory.signer_name} MP.",
     )
 
 
 @transaction.atomic
-def letter_return(*, letter: Letter, by: Membership, comment: str) -> Letter:
+def letter_return(*, letter: Letter, member: Membership, comment: str) -> Letter:
     if not comment.strip():
         raise ValidationError({"comment": "Say what should change, so that the drafter can act on it."})
     _lock(letter)
-    signatory = _signatory_for(letter, by)
+    signatory = _signatory_for(letter, member)
     signatory.state = LetterSignatory.State.RETURNED
     signatory.save(update_fields=["state"])
-    return _move(letter, to=Status.RETURNED, by=by.user, office=by.office, comment=comment)
+    return _move(letter, to=Status.RETURNED, by=member.user, office=member.office, comment=comment)

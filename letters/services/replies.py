@@ -6,6 +6,7 @@ import hashlib
 from datetime import date
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -30,12 +31,13 @@ from letters.services.letters import (
 # --- replies --------------------------------------------------------------------------------
 
 
-def reply_document_check(document: UploadedFile) -> str:
+def reply_document_check(document: UploadedFile[bytes]) -> str:
     """The document's real content type, or ValidationError saying what to do."""
     limit = settings.LETTER_REPLY_MAX_BYTES
-    if document.size > limit:
+    size = document.size or 0
+    if size > limit:
         raise ValidationError(
-            f"The file is {document.size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB. "
+            f"The file is {size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB. "
             "Upload a smaller scan, or a PDF."
         )
     try:
@@ -52,16 +54,18 @@ def reply_document_check(document: UploadedFile) -> str:
 def reply_record(
     *,
     letter: Letter,
-    by,
+    by: User | None,
     received_on: date,
     from_name: str,
     summary: str,
     outcome: str,
-    document: UploadedFile | None = None,
+    document: UploadedFile[bytes] | None = None,
 ) -> Reply:
     """Record a reply: the letter becomes "reply received" and each linked case hears of it."""
     if letter.status not in (Status.SENT, Status.REPLY_RECEIVED):
         raise LetterError("A reply can be recorded only for a letter that has been sent.")
+    if letter.sent_on is None:
+        raise LetterError("This letter has no date it was sent on: record it as sent again, then the reply.")
     if received_on < letter.sent_on:
         raise ValidationError({"received_on": "The reply cannot arrive before the letter was sent."})
     reply = Reply(
@@ -78,7 +82,7 @@ def reply_record(
         content = document.read()
         document.seek(0)
         reply.document_type = reply_document_check(document)
-        reply.document_name = document.name[:255]
+        reply.document_name = (document.name or "reply")[:255]
         reply.document_size = document.size
         reply.document_sha256 = hashlib.sha256(content).hexdigest()
         reply.document.save("reply", ContentFile(content), save=False)
@@ -100,7 +104,7 @@ def reply_record(
 
 
 @transaction.atomic
-def reply_forward(*, reply: Reply, by, template: LetterTemplate) -> list[Letter]:
+def reply_forward(*, reply: Reply, by: User, template: LetterTemplate) -> list[Letter]:
     """One covering letter per constituent of the linked cases, each enclosing the reply.
 
     The covering letters go to the MP for approval (the MP approves every letter) and are
@@ -113,7 +117,7 @@ def reply_forward(*, reply: Reply, by, template: LetterTemplate) -> list[Letter]
     for case in _own_cases(letter):
         people = [case.correspondent] if case.correspondent_id else list(case.constituents.all())
         for person in people:
-            if person.letters.filter(encloses_reply=reply).exists():
+            if person is None or person.letters.filter(encloses_reply=reply).exists():
                 continue  # forwarded already: one step, not twice
             draft = letter_from_template(
                 template=template,

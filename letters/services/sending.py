@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from functools import partial
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -43,7 +45,7 @@ def letter_destination(letter: Letter, channel: str, day: date) -> str:
     if channel == Letter.Channel.EMAIL:
         if not recipient["email"]:
             raise LetterError(f"{who} has no e-mail address. Add one {where}, or send the letter by post.")
-        return recipient["email"]
+        return str(recipient["email"])
     if not recipient["address_lines"]:
         raise LetterError(f"{who} has no postal address. Add one {where}, or send the letter by e-mail.")
     if letter.recipient_kind == Letter.RecipientKind.POST and not recipient["name"]:
@@ -56,12 +58,12 @@ def letter_destination(letter: Letter, channel: str, day: date) -> str:
 def letter_record_sent(
     *,
     letter: Letter,
-    by,
+    by: User | None,
     channel: str,
     sent_on: date,
     destination: str,
     bulk_run_id: int | None = None,
-    **frozen,
+    **frozen: Any,
 ) -> Letter:
     """Record a letter as sent, the one way for single and bulk letters (inside the caller's
     transaction, which decided it may be sent: the MPs' approval, or a bulk run's): its status
@@ -119,7 +121,7 @@ def letter_record_sent(
 
 
 @transaction.atomic
-def letter_send(*, letter: Letter, by, channel: str, sent_on: date | None = None) -> Letter:
+def letter_send(*, letter: Letter, by: User, channel: str, sent_on: date | None = None) -> Letter:
     """Send an approved letter: freeze its PDF, work out the reply due date, log it on each case.
 
     The PDF stored here is the one that was sent; it is never rendered again for this letter.
@@ -157,12 +159,12 @@ def letter_send(*, letter: Letter, by, channel: str, sent_on: date | None = None
 
 
 @transaction.atomic
-def letter_close(*, letter: Letter, by, comment: str = "") -> Letter:
+def letter_close(*, letter: Letter, by: User, comment: str = "") -> Letter:
     return _move(letter, to=Status.CLOSED, by=by, office=letter.office, comment=comment)
 
 
 @transaction.atomic
-def letter_publish(*, letter: Letter, by, published_on: date | None = None) -> Letter:
+def letter_publish(*, letter: Letter, by: User, published_on: date | None = None) -> Letter:
     """Mark a sent letter as published (an open letter)."""
     if letter.sent_on is None:
         raise LetterError("Only a letter that has been sent can be published.")

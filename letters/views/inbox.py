@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from casework import inbound
@@ -19,7 +20,7 @@ from letters.forms import InboundReplyForm
 from letters.inbound_replies import inbound_reply_record, letters_awaiting_reply
 from letters.services import LetterError
 from letters.views.letters import DRAFTERS
-from mpoffice.access import office_required
+from mpoffice.access import OfficeRequest, office_required
 from mpoffice.models import Membership
 
 
@@ -38,7 +39,7 @@ TRIAGE_ACTION = inbound.TriageAction(template="letters/inbound/reply_action.html
 
 
 @office_required()
-def inbound_reply(request, pk: int):
+def inbound_reply(request: OfficeRequest, pk: int) -> HttpResponse:
     message = inbox_message(request, pk)  # another office's: 404; a role without the inbox: 403
     if message.status != InboundMessage.Status.PENDING:
         messages.warning(request, "Someone has already dealt with this message.")

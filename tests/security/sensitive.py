@@ -144,7 +144,7 @@ def sensitive_world(office: Office) -> SensitiveWorld:
         cases=[case],
     )
     letters.letter_submit(letter=letter_to_post, by=assignee.user)
-    letters.letter_approve(letter=letter_to_post, by=mp)
+    letters.letter_approve(letter=letter_to_post, member=mp)
     letters.letter_send(letter=letter_to_post, by=staff.user, channel="post", sent_on=datetime.date(2026, 3, 2))
     reply = letters.reply_record(
         letter=letter_to_post,

@@ -203,7 +203,7 @@ def build_person(world: World, client, capture, *, only_own_case: bool = False) 
         office=office, by=by, subject=mark(), body=f"Dear Minister,\n\n{mark()}", recipient_post=world.post, cases=[own]
     )
     letter_services.letter_submit(letter=to_post, by=by)
-    letter_services.letter_approve(letter=to_post, by=world.mp)
+    letter_services.letter_approve(letter=to_post, member=world.mp)
     letter_services.letter_send(letter=to_post, by=by, channel="post", sent_on=date.today() - timedelta(days=60))
     to_post.refresh_from_db()
     letter_reminders.reply_overdue_raise(to_post)
@@ -281,7 +281,7 @@ def _share_and_write(world: World, person: Constituent, client) -> None:
         cases=[world.shared],
     )
     letter_services.letter_submit(letter=to_person, by=by)
-    letter_services.letter_approve(letter=to_person, by=world.mp)
+    letter_services.letter_approve(letter=to_person, member=world.mp)
     letter_services.letter_send(letter=to_person, by=by, channel="post")
     letter_services.reply_record(
         letter=to_person,
