@@ -22,6 +22,19 @@ def membership_grant(*, user: User, office: Office, role: str) -> Membership:
     return membership
 
 
+# What the office's letters print at their head (``LetterheadForm``'s fields).
+LETTERHEAD_FIELDS = ("letterhead_address", "email", "phone", "logo")
+
+
+@transaction.atomic
+def office_letterhead_update(*, office: Office) -> Office:
+    """Save the letterhead the form validated, and only it: the rest of the office's row (its
+    settings, which a colleague may have changed since this page loaded) is left as it is."""
+    office.clean_fields(exclude=[f.name for f in Office._meta.concrete_fields if f.name not in LETTERHEAD_FIELDS])
+    office.save(update_fields=LETTERHEAD_FIELDS)
+    return office
+
+
 # Office settings changed here are written to the audit trail, with who changed them and when.
 AUDITED_OFFICE_SETTINGS = ("staff_may_send_bulk",)
 

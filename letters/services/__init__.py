@@ -5,6 +5,7 @@
 - ``replies``: recording and forwarding replies;
 - ``bulk``: a bulk reply's life (prepare, approve, start, cancel, resume, progress);
 - ``bulk_letters``: the bulk worker (a chunk of letters, print batches, e-mails) and the preview;
+- ``directory``: the address book (organisations, posts, post-holders) and letter templates;
 - ``errors``: what the services refuse.
 """
 
@@ -26,6 +27,7 @@ from letters.services.bulk import (
     bulk_runs_waiting_for_mp,
 )
 from letters.services.bulk_letters import Sample, bulk_chunk_process, bulk_emails_send, bulk_preview
+from letters.services.directory import organisation_save, post_add, post_holder_add, template_save
 from letters.services.errors import LetterConflict, LetterError
 from letters.services.letters import (
     letter_approve,
@@ -75,7 +77,11 @@ __all__ = [
     "letter_return",
     "letter_send",
     "letter_submit",
+    "organisation_save",
+    "post_add",
+    "post_holder_add",
     "reply_document_check",
     "reply_forward",
     "reply_record",
+    "template_save",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -479,8 +479,7 @@ def _organisation_form(request: OfficeRequest, organisation: Organisation | None
     form = OrganisationForm(request.POST or None, instance=organisation, office=request.office)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                organisation = form.save()
+            organisation = services.organisation_save(organisation=form.save(commit=False), office=request.office)
         except IntegrityError:  # a colleague saved the same name a moment ago
             form.add_error("name", "This office already has an organisation with that name.")
         else:
@@ -530,8 +529,7 @@ def post_create(request: OfficeRequest, pk: int) -> HttpResponse:
     form = PostForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                form.save()
+            services.post_add(post=form.save(commit=False), organisation=organisation)
         except IntegrityError:  # a colleague saved the same title a moment ago
             form.add_error("title", "This organisation already has a post with that title.")
         else:
@@ -549,8 +547,7 @@ def holder_create(request: OfficeRequest, pk: int) -> HttpResponse:
     organisation = _organisation_to_edit(request, pk)
     form = PostHolderForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
-        form.instance.office = request.office
-        form.save()
+        services.post_holder_add(holder=form.save(commit=False), organisation=organisation)
         messages.success(request, "Post-holder added.")
         return redirect(organisation)
     return render(
@@ -582,11 +579,8 @@ def _template_form(request: OfficeRequest, template: LetterTemplate | None):
     require_role(request.membership, Role.STAFF, action="edit letter templates")
     form = TemplateForm(request.POST or None, instance=template, office=request.office)
     if request.method == "POST" and form.is_valid():
-        if template is None:
-            form.instance.created_by = request.user
         try:
-            with transaction.atomic():
-                template = form.save()
+            template = services.template_save(template=form.save(commit=False), office=request.office, by=request.user)
         except IntegrityError:  # a colleague saved the same name a moment ago
             form.add_error("name", "This office already has a template with that name.")
         else:

@@ -11,7 +11,7 @@ from mpoffice.forms import LetterheadForm, OfficeSettingsForm, OfficeSwitchForm
 from mpoffice.middleware import SESSION_OFFICE_KEY
 from mpoffice.models import Office, Role, SweepError
 from mpoffice.selectors import office_setting_changes, sweep_runs_for, system_health
-from mpoffice.services import AUDITED_OFFICE_SETTINGS, office_settings_update
+from mpoffice.services import AUDITED_OFFICE_SETTINGS, office_letterhead_update, office_settings_update
 
 
 @login_required
@@ -61,7 +61,7 @@ def system_status(request: OfficeRequest) -> HttpResponse:
 def letterhead_edit(request: OfficeRequest) -> HttpResponse:
     form = LetterheadForm(request.POST or None, request.FILES or None, instance=request.office)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        office_letterhead_update(office=form.save(commit=False))
         messages.success(request, "Letterhead saved. New letters use it; letters already sent keep theirs.")
         return redirect("letterhead")
     return render(request, "mpoffice/letterhead.html", {"form": form, "title": "Letterhead"})
