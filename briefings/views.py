@@ -26,6 +26,7 @@ from briefings.selectors import (
     staff_home,
 )
 from casework.campaigns import campaigns_for
+from casework.models import Campaign
 from mpoffice.access import READ_METHODS, OfficeRequest, office_required, require_method
 from mpoffice.charts import horizontal_bar_chart, monthly_bar_chart, svg_data_uri, svg_response
 from mpoffice.models import Role
@@ -63,7 +64,7 @@ DASHBOARD_CHARTS = {
 }
 
 
-def _dashboard(request: OfficeRequest):
+def _dashboard(request: OfficeRequest) -> HttpResponse:
     data = office_dashboard(membership=request.membership)
     charts = {name: {"src": reverse(f"dashboard-chart-{name}"), "alt": alt} for name, alt in DASHBOARD_CHARTS.items()}
     return render(
@@ -81,7 +82,7 @@ def dashboard_chart(request: OfficeRequest, chart: str) -> HttpResponse:
     return svg_response(horizontal_bar_chart(tallies=tallies, description=description))
 
 
-def _briefing_campaign(request: OfficeRequest, pk: int):
+def _briefing_campaign(request: OfficeRequest, pk: int) -> Campaign:
     return get_object_or_404(campaigns_for(membership=request.membership), pk=pk)
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -8,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from casework import audit, services
 from casework.filters import CaseFilter
 from casework.forms import CaseAssignForm, CaseForm, CaseStatusForm, NoteForm
+from casework.models import Case
 from casework.selectors import case_list as case_list_query
 from casework.selectors import constituents_for, timeline_page, topics_for
 from casework.timeline import kind_for
@@ -87,7 +90,7 @@ def case_detail(request: OfficeRequest, pk) -> HttpResponse:
     return _case_page(request, case)
 
 
-def _case_page(request: OfficeRequest, case, **bound_forms):
+def _case_page(request: OfficeRequest, case: Case, **bound_forms: Any) -> HttpResponse:
     """The case page, drawn in this one place: ``case_detail`` shows it with fresh forms, and
     the status, assignment and note views show it again with their bound form (e.g.
     ``status_form=form``) when the input was wrong, so that the errors stand beside the

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
@@ -9,13 +11,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from casework import audit, services
 from casework.forms import ContactForm
-from casework.models import Contact
+from casework.models import Case, Constituent, Contact
 from casework.selectors import cases_for
 from casework.views import WRITERS, get_attachment, get_case, get_constituent, get_contact, office_users
 from mpoffice.access import OfficeRequest, office_required
 
 
-def _contact_form(request: OfficeRequest, *, initial=None):
+def _contact_form(request: OfficeRequest, *, initial: dict[str, Any] | None = None) -> ContactForm:
     return ContactForm(
         request.POST or None,
         request.FILES or None,
@@ -25,7 +27,9 @@ def _contact_form(request: OfficeRequest, *, initial=None):
     )
 
 
-def _log_contact(request: OfficeRequest, *, constituent=None, case=None):
+def _log_contact(
+    request: OfficeRequest, *, constituent: Constituent | None = None, case: Case | None = None
+) -> HttpResponse:
     """The shared body of "log a contact" from a constituent's page or a case's page."""
     channel = request.GET.get("channel", "")
     initial = {"staff": request.user.pk, "channel": channel if channel in Contact.Channel.values else ""}
@@ -44,7 +48,7 @@ def _log_contact(request: OfficeRequest, *, constituent=None, case=None):
             form.add_error("attachments", str(refusal))
         else:
             messages.success(request, "Contact logged.")
-            return redirect(case or constituent)
+            return redirect(case or constituent)  # type: ignore[arg-type]  # the caller gives one of them
     subject = case or constituent
     return render(
         request,

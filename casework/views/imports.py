@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -28,7 +29,7 @@ class ImportForm(forms.Form):
         return upload
 
 
-def _batches(request: OfficeRequest):
+def _batches(request: OfficeRequest) -> QuerySet[ImportBatch]:
     return ImportBatch.objects.for_office(request.office)
 
 

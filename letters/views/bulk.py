@@ -130,7 +130,9 @@ def bulk_new(request: OfficeRequest) -> HttpResponse:
     )
 
 
-def _detail(request: OfficeRequest, run: BulkRun, *, return_form: BulkReturnForm | None = None, status: int = 200):
+def _detail(
+    request: OfficeRequest, run: BulkRun, *, return_form: BulkReturnForm | None = None, status: int = 200
+) -> HttpResponse:
     failures = Paginator(
         run.items.filter(status=BulkItem.Status.FAILED).select_related("constituent", "case").order_by("pk"), 50
     ).get_page(request.GET.get("page"))
