@@ -7,9 +7,10 @@ import re
 from django import forms
 from django.utils import timezone
 
-from casework.campaigns import campaigns_for
-from casework.models import Campaign, InboundMessage
+from campaigns.models import Campaign
+from campaigns.services import campaigns_for
 from casework.selectors import cases_for
+from inbound.models import InboundMessage
 from letters import merge
 from letters.models import Letter, LetterTemplate, Organisation, Post, PostHolder, Reply
 from letters.selectors import posts_for, templates_for

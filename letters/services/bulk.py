@@ -39,9 +39,10 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
-from casework.campaigns import campaign_cases
+from campaigns.models import Campaign
+from campaigns.services import campaign_cases
 from casework.filters import CaseFilter
-from casework.models import Campaign, Case, CaseConstituent
+from casework.models import Case, CaseConstituent
 from casework.selectors import cases_for
 from letters.models import (
     BulkItem,

@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from casework.models import Campaign, Case, Constituent
+from campaigns.models import Campaign
+from casework.models import Case, Constituent
 from letters import merge
 from letters.models import (
     EDITABLE,
