@@ -134,7 +134,7 @@ def _admin_entries(rows: Iterable[tuple[type[Model], Iterable[int]]]) -> QuerySe
 
 
 def event_record(
-    *, obj_model: type[Model], obj_pk: int, office_id: int, by: User, event: str, summary: str, **data
+    *, obj_model: type[Model], obj_pk: int, office_id: int, by: User | None, event: str, summary: str, **data
 ) -> LogEntry:
     """An entry recording a data-protection event (erasure, anonymisation, deletion, export)
     that names no personal data: the row's type and id, the office, who, when and counts."""

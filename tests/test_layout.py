@@ -6,7 +6,7 @@ public names importable)."""
 
 from __future__ import annotations
 
-from tests.test_architecture import LAYERS, ROOT
+from tests.test_architecture import APPS, ROOT
 
 MAX_LINES = 600
 
@@ -15,16 +15,16 @@ MAX_LINES = 600
 NOT_YET = {
     "casework/services.py",
     "casework/imports.py",
-    "casework/dataprotection.py",
+    "privacy/services.py",
     "casework/management/commands/build_scale_dataset.py",
 }
-SECOND_MODULES_NOT_YET = {"casework/survey_forms.py", "casework/dataprotection_forms.py"}
+SECOND_MODULES_NOT_YET: set[str] = set()
 
 
 def _modules() -> list[str]:
     return sorted(
         str(path.relative_to(ROOT))
-        for app in LAYERS
+        for app in APPS
         for path in (ROOT / app).rglob("*.py")
         if "migrations" not in path.parts
     )
