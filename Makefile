@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint migrate screenshots
+.PHONY: run test install lint ruff typecheck migrate screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Postbag needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -33,6 +33,12 @@ test: install
 screenshots: install
 	SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_reference_story.py -n0 -k end_to_end
 
-lint: install
+lint: ruff typecheck
+
+ruff: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy with django-stubs; what it checks and how strictly is in pyproject.toml ([tool.mypy]).
+typecheck: install
+	$(BIN)/mypy

@@ -7,8 +7,10 @@ and computes its figures from the data (nothing typed in by hand).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, F, Q, QuerySet
@@ -20,7 +22,6 @@ from campaigns.services import campaign_cases, campaigns_for
 from casework.models import Case
 from casework.selectors import cases_for
 from inbound.models import InboundMessage
-from letters.bulk import bulk_runs_waiting_for_mp
 from letters.models import Status as LetterStatus
 from letters.selectors import (
     letters_drafted_by,
@@ -29,6 +30,7 @@ from letters.selectors import (
     replies_overdue,
     reply_times_by_organisation,
 )
+from letters.services import bulk_runs_waiting_for_mp
 from mpoffice.models import Membership
 
 TREND_MONTHS = 24
@@ -69,12 +71,12 @@ class Dashboard:
     new_by_topic: list[Tally]
     open_by_ward: list[Tally]
     trend: Trend
-    letters_waiting: list
-    overdue_by_organisation: list[dict]
-    reply_times: list[dict]
+    letters_waiting: list[Any]
+    overdue_by_organisation: list[Mapping[str, Any]]
+    reply_times: list[Mapping[str, Any]]
     findings: list[SurveyFinding]
     campaigns: list[tuple[Campaign, int]] = field(default_factory=list)
-    bulk_waiting: list = field(default_factory=list)
+    bulk_waiting: list[Any] = field(default_factory=list)
 
     @property
     def overdue_total(self) -> int:
@@ -101,7 +103,7 @@ def case_trend(*, cases: QuerySet[Case], today: date, months: int = TREND_MONTHS
         .annotate(n=Count("pk"))
         .values_list("month", "n")
     )
-    counts_by_month = {}
+    counts_by_month: dict[date, int] = {}
     for month, n in per_month.items():
         key = month.date() if isinstance(month, datetime) else month
         counts_by_month[key] = counts_by_month.get(key, 0) + n
@@ -198,11 +200,11 @@ class Briefing:
     open_cases: int
     trend: Trend
     by_ward: list[Tally]
-    facts: list
-    findings: list
-    meetings: list
-    open_actions: list
-    letters: list
+    facts: list[Any]
+    findings: list[Any]
+    meetings: list[Any]
+    open_actions: list[Any]
+    letters: list[Any]
 
 
 def _campaign_cases(campaign: Campaign, membership: Membership) -> QuerySet[Case]:
@@ -252,11 +254,11 @@ HOME_LIST_LENGTH = 10
 class WorkList:
     """A home-page panel: the first rows of a list and how many there are in all."""
 
-    items: list
+    items: list[Any]
     total: int
 
 
-def _work_list(queryset: QuerySet) -> WorkList:
+def _work_list(queryset: QuerySet[Any]) -> WorkList:
     items = list(queryset[:HOME_LIST_LENGTH])
     total = len(items) if len(items) < HOME_LIST_LENGTH else queryset.count()
     return WorkList(items=items, total=total)

@@ -4,6 +4,8 @@ Views stay thin: the figures come from ``briefings.selectors``, the charts from
 ``mpoffice.charts``.
 """
 
+from collections.abc import Callable
+
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -12,6 +14,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from briefings.selectors import (
+    WorkList,
     campaign_briefing,
     campaign_by_ward,
     campaign_trend,
@@ -22,14 +25,15 @@ from briefings.selectors import (
     office_trend,
     staff_home,
 )
+from campaigns.models import Campaign
 from campaigns.services import campaigns_for
-from mpoffice.access import READ_METHODS, office_required, require_method
+from mpoffice.access import READ_METHODS, OfficeRequest, office_required, require_method
 from mpoffice.charts import horizontal_bar_chart, monthly_bar_chart, svg_data_uri, svg_response
 from mpoffice.models import Role
 from mpoffice.pdf import pdf_render
 
-HOME_LISTS = {Role.CASEWORKER: caseworker_home, Role.STAFF: staff_home}
-HOME_TEMPLATES = {
+HOME_LISTS: dict[str, Callable[..., dict[str, WorkList]]] = {Role.CASEWORKER: caseworker_home, Role.STAFF: staff_home}
+HOME_TEMPLATES: dict[str, str] = {
     Role.CASEWORKER: "briefings/home_caseworker.html",
     Role.STAFF: "briefings/home_staff.html",
     Role.MP: "briefings/home_mp.html",
@@ -38,7 +42,7 @@ HOME_TEMPLATES = {
 
 @office_required()
 @require_GET
-def home(request):
+def home(request: OfficeRequest) -> HttpResponse:
     if request.membership.role == Role.MP:
         return _dashboard(request)  # the MP's home page is the dashboard
     lists = HOME_LISTS[request.membership.role](membership=request.membership)
@@ -47,7 +51,7 @@ def home(request):
 
 @office_required(Role.STAFF, Role.MP)
 @require_GET
-def dashboard(request):
+def dashboard(request: OfficeRequest) -> HttpResponse:
     return _dashboard(request)
 
 
@@ -60,7 +64,7 @@ DASHBOARD_CHARTS = {
 }
 
 
-def _dashboard(request):
+def _dashboard(request: OfficeRequest) -> HttpResponse:
     data = office_dashboard(membership=request.membership)
     charts = {name: {"src": reverse(f"dashboard-chart-{name}"), "alt": alt} for name, alt in DASHBOARD_CHARTS.items()}
     return render(
@@ -70,7 +74,7 @@ def _dashboard(request):
 
 @office_required(Role.STAFF, Role.MP)
 @require_GET
-def dashboard_chart(request, chart: str):
+def dashboard_chart(request: OfficeRequest, chart: str) -> HttpResponse:
     membership, description = request.membership, DASHBOARD_CHARTS[chart]
     if chart == "trend":
         return svg_response(monthly_bar_chart(trend=office_trend(membership=membership), description=description))
@@ -78,7 +82,7 @@ def dashboard_chart(request, chart: str):
     return svg_response(horizontal_bar_chart(tallies=tallies, description=description))
 
 
-def _briefing_campaign(request, pk: int):
+def _briefing_campaign(request: OfficeRequest, pk: int) -> Campaign:
     return get_object_or_404(campaigns_for(membership=request.membership), pk=pk)
 
 
@@ -98,7 +102,7 @@ def _briefing_chart_svg(campaign, chart: str, *, trend=None, by_ward=None) -> st
     return horizontal_bar_chart(tallies=by_ward, description=description)
 
 
-def _briefing_context(request, pk: int, *, for_pdf: bool = False) -> dict:
+def _briefing_context(request: OfficeRequest, pk: int, *, for_pdf: bool = False) -> dict:
     campaign = _briefing_campaign(request, pk)
     briefing = campaign_briefing(campaign=campaign, membership=request.membership)
     if for_pdf:  # the PDF fetches nothing by URL: the same charts go in as data: URIs
@@ -119,12 +123,12 @@ def _briefing_context(request, pk: int, *, for_pdf: bool = False) -> dict:
 
 @office_required()
 @require_GET
-def campaign_briefing_view(request, pk: int):
+def campaign_briefing_view(request: OfficeRequest, pk: int) -> HttpResponse:
     return render(request, "briefings/briefing.html", _briefing_context(request, pk))
 
 
 @office_required()
-def campaign_briefing_chart(request, pk: int, chart: str):
+def campaign_briefing_chart(request: OfficeRequest, pk: int, chart: str) -> HttpResponse:
     campaign = _briefing_campaign(request, pk)
     require_method(request, READ_METHODS)  # after the lookup: another office's campaign stays a 404
     if chart == "trend":
@@ -140,7 +144,7 @@ def campaign_briefing_chart(request, pk: int, chart: str):
 
 @office_required()
 @require_GET
-def campaign_briefing_pdf(request, pk: int):
+def campaign_briefing_pdf(request: OfficeRequest, pk: int) -> HttpResponse:
     context = _briefing_context(request, pk, for_pdf=True)
     html = render_to_string("briefings/briefing_pdf.html", context, request=request)
     response = HttpResponse(pdf_render(html).content, content_type="application/pdf")

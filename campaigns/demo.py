@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignCase, FollowUpAction, KeyFact, Meeting, Option, Survey, SurveyFinding
@@ -103,7 +104,7 @@ KNIFE_CAMPAIGN_DESCRIPTION = (
 )
 
 
-def _campaign(office, topics, knife_cases, *, by) -> None:
+def _campaign(office, topics, knife_cases, *, by: User) -> None:
     campaign, _ = Campaign.objects.get_or_create(
         office=office, name=KNIFE_CAMPAIGN, defaults={"description": KNIFE_CAMPAIGN_DESCRIPTION}
     )
@@ -162,7 +163,7 @@ def _rule(campaign: Campaign, office: Office, today) -> None:
             campaign.save(update_fields=["rule_since"])
 
 
-def _survey(office: Office, campaign: Campaign, *, by, log) -> None:
+def _survey(office: Office, campaign: Campaign, *, by: User, log) -> None:
     survey, _ = Survey.objects.get_or_create(
         office=office,
         title=SURVEY_TITLE,

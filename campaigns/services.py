@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -18,7 +19,7 @@ def campaigns_for(*, membership: Membership) -> QuerySet[Campaign]:
     return Campaign.objects.for_office(membership.office)
 
 
-def campaign_case_link(*, campaign: Campaign, case: Case, by) -> bool:
+def campaign_case_link(*, campaign: Campaign, case: Case, by: User) -> bool:
     """Link a case to a campaign; False (and no change) when it was already linked."""
     if case.office_id != campaign.office_id:
         raise ValueError("A campaign can only gather cases of its own office.")
@@ -32,7 +33,7 @@ def campaign_case_link(*, campaign: Campaign, case: Case, by) -> bool:
 
 
 @transaction.atomic
-def campaign_case_unlink(*, campaign: Campaign, case: Case, by) -> bool:
+def campaign_case_unlink(*, campaign: Campaign, case: Case, by: User) -> bool:
     deleted, _ = CampaignCase.objects.filter(campaign=campaign, case=case).delete()
     if deleted:
         timeline_record(case=case, kind="campaign", title=f"Removed from campaign “{campaign.name}”", actor=by)
@@ -58,15 +59,18 @@ def campaign_cases(*, campaign: Campaign, cases: QuerySet[Case]) -> QuerySet[Cas
     """
     linked_ids = list(CampaignCase.objects.filter(campaign=campaign).values_list("case_id", flat=True))
     condition = Q(pk__in=linked_ids)
-    topic_ids = campaign_topic_ids(campaign) if campaign.rule_since else []
-    if topic_ids:
-        since = timezone.make_aware(datetime.combine(campaign.rule_since, time.min))
+    rule_since = campaign.rule_since
+    topic_ids = campaign_topic_ids(campaign) if rule_since else []
+    if topic_ids and rule_since:
+        since = timezone.make_aware(datetime.combine(rule_since, time.min))
         condition |= Q(topic_id__in=topic_ids, opened_at__gte=since)
     return cases.filter(condition)
 
 
 @transaction.atomic
-def key_fact_add(*, campaign: Campaign, by, statement: str, source: str, stated_on, source_url: str = "") -> KeyFact:
+def key_fact_add(
+    *, campaign: Campaign, by: User, statement: str, source: str, stated_on: date, source_url: str = ""
+) -> KeyFact:
     fact = KeyFact(
         office_id=campaign.office_id,
         campaign=campaign,
@@ -82,7 +86,7 @@ def key_fact_add(*, campaign: Campaign, by, statement: str, source: str, stated_
 
 
 @transaction.atomic
-def meeting_add(*, campaign: Campaign, held_on, place: str, attendees: str, notes: str = "") -> Meeting:
+def meeting_add(*, campaign: Campaign, held_on: date, place: str, attendees: str, notes: str = "") -> Meeting:
     meeting = Meeting(
         office_id=campaign.office_id, campaign=campaign, held_on=held_on, place=place, attendees=attendees, notes=notes
     )
@@ -92,7 +96,7 @@ def meeting_add(*, campaign: Campaign, held_on, place: str, attendees: str, note
 
 
 @transaction.atomic
-def action_add(*, meeting: Meeting, description: str, owner, due_on) -> FollowUpAction:
+def action_add(*, meeting: Meeting, description: str, owner: User | None, due_on: date) -> FollowUpAction:
     action = FollowUpAction(
         office_id=meeting.office_id, meeting=meeting, description=description, owner=owner, due_on=due_on
     )

@@ -22,7 +22,8 @@ class Proportion:
 
     def rounded(self) -> tuple[int, int, int]:
         """Whole percentages, halves rounded up (as people expect, not to even)."""
-        return tuple(math.floor(value + 0.5) for value in (self.percent, self.ci_low, self.ci_high))
+        percent, low, high = (math.floor(value + 0.5) for value in (self.percent, self.ci_low, self.ci_high))
+        return percent, low, high
 
 
 def wilson_interval(count: int, n: int, z: float = Z_95) -> tuple[float, float]:

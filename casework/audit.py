@@ -15,20 +15,21 @@ they carry (``entries_redact``) and add an entry recording that they did.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from auditlog.signals import accessed
 from django.contrib.admin.models import LogEntry as AdminLogEntry
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q, QuerySet
 
 REDACTED = "[removed under data protection]"
 
 # Rows whose trail includes rows of other models: (model, primary keys) pairs.
-RelatedRows = list[tuple[type[Model], Iterable[int]]]
+RelatedRows = Sequence[tuple[type[Model], Iterable[int]]]
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def _admin_entries(rows: Iterable[tuple[type[Model], Iterable[int]]]) -> QuerySe
 
 
 def event_record(
-    *, obj_model: type[Model], obj_pk: int, office_id: int, by, event: str, summary: str, **data
+    *, obj_model: type[Model], obj_pk: int, office_id: int, by: User | None, event: str, summary: str, **data
 ) -> LogEntry:
     """An entry recording a data-protection event (erasure, anonymisation, deletion, export)
     that names no personal data: the row's type and id, the office, who, when and counts."""

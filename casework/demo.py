@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from casework import services
@@ -165,7 +166,7 @@ def _office_postcodes(office: Office) -> list[str]:
     return list(PostcodeWard.objects.for_office(office).order_by("postcode").values_list("postcode", flat=True))
 
 
-def _constituents(office: Office, rng: random.Random, *, by, log) -> list[Constituent]:
+def _constituents(office: Office, rng: random.Random, *, by: User, log) -> list[Constituent]:
     postcodes = _office_postcodes(office)
     prefix = office.reference_prefix.lower()
     people = []

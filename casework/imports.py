@@ -31,10 +31,11 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
-from django.db import connection, connections, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -80,7 +81,7 @@ class ImportSpec:
         return f"Required columns: {', '.join(self.required)}{optional}."
 
 
-SPECS = {
+SPECS: dict[str, ImportSpec] = {
     ImportBatch.Kind.CONSTITUENTS: ImportSpec(
         kind=ImportBatch.Kind.CONSTITUENTS,
         required=("first_name", "last_name", "postcode", "email", "phone"),
@@ -166,7 +167,7 @@ def _encoding_refusal(spec: ImportSpec) -> ImportRefused:
     )
 
 
-def import_start(*, office: Office, by, kind: str, upload: UploadedFile) -> ImportBatch:
+def import_start(*, office: Office, by: User, kind: str, upload: UploadedFile) -> ImportBatch:
     """Check the upload's encoding and columns, keep it and queue the row-by-row check."""
     spec = SPECS[ImportBatch.Kind(kind)]
     digest = hashlib.sha256()
@@ -262,7 +263,7 @@ class _Checker:
 
     def __init__(self, office: Office):
         self.office = office
-        self.seen: dict[tuple, int] = {}
+        self.seen: dict[tuple | None, int] = {}
 
     def existing_keys(self) -> set[tuple]:
         raise NotImplementedError
@@ -353,7 +354,7 @@ def _parse_date(value: str) -> date:
     raise ValueError(value)
 
 
-def _choice(choices: type, value: str) -> str | None:
+def _choice(choices: type[models.Choices], value: str) -> str | None:
     wanted = value.strip().casefold().replace(" ", "_")
     for choice_value, label in choices.choices:
         if wanted in (choice_value.casefold(), label.casefold().replace(" ", "_")):
@@ -527,7 +528,7 @@ class ImportNotReady(ValueError):
     pass
 
 
-def import_commit(*, batch: ImportBatch, by) -> ImportBatch:
+def import_commit(*, batch: ImportBatch, by: User) -> ImportBatch:
     """Start saving a checked file (once, even if the button is pressed twice)."""
     started = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PREVIEW).update(
         status=ImportBatch.Status.COMMITTING, committed_by=by, processed_rows=0, claim="", claimed_at=timezone.now()
@@ -583,7 +584,11 @@ def import_run_commit(*, batch: ImportBatch) -> ImportBatch:
     if claim is None:
         return batch
     progress = _SideProgress(claim)
-    writer = {ImportBatch.Kind.CONSTITUENTS: _ConstituentWriter, ImportBatch.Kind.CASES: _CaseWriter}[batch.kind](batch)
+    writers: dict[str, type[_ConstituentWriter | _CaseWriter]] = {
+        ImportBatch.Kind.CONSTITUENTS: _ConstituentWriter,
+        ImportBatch.Kind.CASES: _CaseWriter,
+    }
+    writer = writers[batch.kind](batch)
     try:
         with transaction.atomic():
             outcome = _walk(batch, on_new=writer.add, progress=progress)

@@ -3,16 +3,18 @@ returns a queryset already scoped to it: permission is a filter in the query."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Func, Model, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower, Substr
 
 from casework.models import Attachment, Case, Constituent, Contact, TimelineEntry, Topic
 from casework.timeline import register_source_queryset, source_querysets
-from mpoffice.models import Membership, Role
+from mpoffice.models import Membership, Office, Role
 
 TIMELINE_PAGE_SIZE = 50
 DUPLICATE_GROUPS_MAX = 50
@@ -75,13 +77,16 @@ def constituents_hidden_from(*, membership: Membership) -> QuerySet[Constituent]
     )
 
 
+RowT = TypeVar("RowT", bound=Model)
+
+
 def without_hidden(
-    queryset: QuerySet,
+    queryset: QuerySet[RowT],
     *,
     membership: Membership,
     case_paths: tuple[str, ...] = (),
     constituent_paths: tuple[str, ...] = (),
-) -> QuerySet:
+) -> QuerySet[RowT]:
     """``queryset`` less the rows reached through a case or a person hidden from the member.
 
     Each path names a relation from the queryset's model to a case (``"case"``,
@@ -203,7 +208,12 @@ def suspected_duplicates(*, membership: Membership, limit: int = DUPLICATE_GROUP
     live = constituents_for(membership=membership)
     groups: list[DuplicateGroup] = []
 
-    def collect(reason: str, key_fields: dict, base: QuerySet, describe) -> None:
+    def collect(
+        reason: str,
+        key_fields: dict[str, Func],
+        base: QuerySet[Constituent],
+        describe: Callable[[tuple[Any, ...]], str],
+    ) -> None:
         keys = list(
             base.annotate(**key_fields)
             .values(*key_fields)
@@ -216,7 +226,7 @@ def suspected_duplicates(*, membership: Membership, limit: int = DUPLICATE_GROUP
         match = Q()
         for key in keys:
             match |= Q(**{name: key[name] for name in key_fields})
-        members: dict[tuple, list[Constituent]] = {}
+        members: dict[tuple[Any, ...], list[Constituent]] = {}
         for constituent in base.annotate(**key_fields).filter(match).select_related("ward").order_by("pk"):
             members.setdefault(tuple(getattr(constituent, name) for name in key_fields), []).append(constituent)
         for key in keys:
@@ -234,7 +244,7 @@ def suspected_duplicates(*, membership: Membership, limit: int = DUPLICATE_GROUP
     return groups[:limit]
 
 
-def timeline_page(*, case: Case, page_number) -> Page:
+def timeline_page(*, case: Case, page_number: int | str | None) -> Page[TimelineEntry]:
     """One page of a case's timeline, newest first, with each entry's source prefetched: one
     query per source model whatever the number of entries (contacts, and letters' rows)."""
     entries = (
@@ -245,7 +255,7 @@ def timeline_page(*, case: Case, page_number) -> Page:
     return Paginator(entries, TIMELINE_PAGE_SIZE).get_page(page_number)
 
 
-def office_members(*, office) -> QuerySet[Membership]:
+def office_members(*, office: Office) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(office=office, is_active=True)
         .select_related("user")

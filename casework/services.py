@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model, OuterRef, Subquery
+from django.db.models import F, ForeignKey, Model, OuterRef, Subquery
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -64,11 +66,11 @@ def timeline_record(
     case: Case,
     kind: str,
     title: str,
-    actor=None,
+    actor: User | None = None,
     body: str = "",
     occurred_at: datetime | None = None,
     source: Model | None = None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
 ) -> TimelineEntry:
     """Add an entry to a case's timeline. Other apps (letters) contribute entries this way."""
     entry = TimelineEntry(
@@ -92,14 +94,14 @@ def timeline_record(
 def case_open(
     *,
     office: Office,
-    by,
+    by: User,
     constituents: Iterable[Constituent],
     summary: str,
     topic: Topic | None = None,
     description: str = "",
     priority: str = Case.Priority.NORMAL,
-    assignee=None,
-    review_by=None,
+    assignee: User | None = None,
+    review_by: date | None = None,
     is_sensitive: bool = False,
     correspondent: Constituent | None = None,
     correspondent_relationship: str = Case.Relationship.SELF,
@@ -144,7 +146,7 @@ def case_open(
 
 
 @transaction.atomic
-def case_set_status(*, case: Case, by, status: str, outcome: str = "", comment: str = "") -> Case:
+def case_set_status(*, case: Case, by: User, status: str, outcome: str = "", comment: str = "") -> Case:
     """Change a case's status and record who did it and when on the timeline."""
     if status not in Case.Status.values:
         raise ValueError(f"Unknown status {status!r}.")
@@ -213,7 +215,7 @@ def _constituent_clean(constituent: Constituent) -> None:
 
 
 @transaction.atomic
-def constituent_create(*, office: Office, by, **fields) -> Constituent:
+def constituent_create(*, office: Office, by: User, **fields: Any) -> Constituent:
     unknown = set(fields) - set(CONSTITUENT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown constituent fields: {sorted(unknown)}")
@@ -224,7 +226,7 @@ def constituent_create(*, office: Office, by, **fields) -> Constituent:
 
 
 @transaction.atomic
-def constituent_update(*, constituent: Constituent, by, **fields) -> Constituent:
+def constituent_update(*, constituent: Constituent, by: User, **fields: Any) -> Constituent:
     unknown = set(fields) - set(CONSTITUENT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown constituent fields: {sorted(unknown)}")
@@ -235,12 +237,12 @@ def constituent_update(*, constituent: Constituent, by, **fields) -> Constituent
     return constituent
 
 
-def _relations_to(model: type[Model]):
+def _relations_to(model: type[Model]) -> Iterator[tuple[type[Model], ForeignKey[Any, Any]]]:
     """Every foreign key (from any installed app) that points at ``model``, including the hidden
     ones (``related_name="+"``) and the auto-created tables behind many-to-many fields."""
     for relation in model._meta.get_fields(include_hidden=True):
         if relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one):
-            yield relation.related_model, relation.field
+            yield relation.related_model, relation.field  # type: ignore[union-attr,misc]  # a reverse relation here
 
 
 def _unique_field_sets(model: type[Model], field_name: str) -> list[tuple[str, ...]]:
@@ -250,7 +252,7 @@ def _unique_field_sets(model: type[Model], field_name: str) -> list[tuple[str, .
         for constraint in model._meta.total_unique_constraints
         if field_name in constraint.fields
     ]
-    if model._meta.get_field(field_name).unique:
+    if getattr(model._meta.get_field(field_name), "unique", False):
         sets.append((field_name,))
     return sets
 
@@ -260,7 +262,7 @@ _MERGE_KEEPS = {(ConstituentMerge, "survivor"), (ConstituentMerge, "merged")}
 
 
 @transaction.atomic
-def constituent_merge(*, survivor: Constituent, merged: Constituent, by) -> ConstituentMerge:
+def constituent_merge(*, survivor: Constituent, merged: Constituent, by: User) -> ConstituentMerge:
     """Move everything that points at ``merged`` to ``survivor`` and retire ``merged``.
 
     Generic on purpose: it walks every relation to Constituent, so links that later apps add
@@ -299,7 +301,7 @@ def constituent_merge(*, survivor: Constituent, merged: Constituent, by) -> Cons
             collides = any(
                 model._base_manager.filter(
                     **{fk.name: survivor},
-                    **{name: getattr(row, model._meta.get_field(name).attname) for name in fields if name != fk.name},
+                    **{name: getattr(row, model._meta.get_field(name).attname) for name in fields if name != fk.name},  # type: ignore[union-attr]  # a concrete field
                 ).exists()
                 for fields in unique_sets
             )
@@ -457,7 +459,7 @@ CASE_EDIT_FIELDS = (
 
 
 @transaction.atomic
-def case_update(*, case: Case, by, **fields) -> Case:
+def case_update(*, case: Case, by: User, **fields: Any) -> Case:
     unknown = set(fields) - set(CASE_EDIT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown case fields: {sorted(unknown)}")
@@ -473,7 +475,7 @@ def case_update(*, case: Case, by, **fields) -> Case:
     case.full_clean()
     case.save()
     if changed:
-        labels = ", ".join(str(Case._meta.get_field(name).verbose_name) for name in changed)
+        labels = ", ".join(str(getattr(Case._meta.get_field(name), "verbose_name", name)) for name in changed)
         timeline_record(case=case, kind="update", title=f"Changed {labels}", actor=by)
     return case
 
@@ -497,7 +499,7 @@ def case_set_constituents(*, case: Case, constituents: Iterable[Constituent]) ->
 
 
 @transaction.atomic
-def case_assign(*, case: Case, by, assignee) -> Case:
+def case_assign(*, case: Case, by: User, assignee: User | None) -> Case:
     """Give the case to a member of its office (or to nobody)."""
     if (
         assignee is not None
@@ -538,7 +540,7 @@ def case_set_tags(*, case: Case, names: Iterable[str]) -> list[Tag]:
     return tags
 
 
-def note_add(*, case: Case, by, text: str, occurred_at: datetime | None = None) -> TimelineEntry:
+def note_add(*, case: Case, by: User, text: str, occurred_at: datetime | None = None) -> TimelineEntry:
     text = (text or "").strip()
     if not text:
         raise ValueError("A note needs some text.")
@@ -554,12 +556,13 @@ class AttachmentRefused(ValueError):
     pass
 
 
-def attachment_check(upload: UploadedFile) -> str:
+def attachment_check(upload: UploadedFile[bytes]) -> str:
     """The content type of an acceptable upload; raises AttachmentRefused saying what to do."""
     limit = settings.ATTACHMENT_MAX_BYTES
-    if upload.size > limit:
+    size = upload.size or 0
+    if size > limit:
         raise AttachmentRefused(
-            f"{upload.name} is {filesizeformat(upload.size)}; attachments can be at most {filesizeformat(limit)}."
+            f"{upload.name} is {filesizeformat(size)}; attachments can be at most {filesizeformat(limit)}."
         )
     try:
         return content_type_check(upload)
@@ -567,7 +570,7 @@ def attachment_check(upload: UploadedFile) -> str:
         raise AttachmentRefused(f"{upload.name} {refused}") from refused
 
 
-def attachment_add(*, contact: Contact, upload: UploadedFile) -> Attachment:
+def attachment_add(*, contact: Contact, upload: UploadedFile[bytes]) -> Attachment:
     content_type = attachment_check(upload)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
@@ -578,7 +581,7 @@ def attachment_add(*, contact: Contact, upload: UploadedFile) -> Attachment:
         contact=contact,
         original_name=(upload.name or "attachment")[-255:],
         content_type=content_type,
-        size=upload.size,
+        size=upload.size or 0,
         sha256=digest.hexdigest(),
     )
     attachment.file.save(upload.name or "attachment", upload, save=False)
@@ -590,16 +593,16 @@ def attachment_add(*, contact: Contact, upload: UploadedFile) -> Attachment:
 def contact_log(
     *,
     office: Office,
-    by,
+    by: User | None,
     channel: str,
     summary: str,
     constituent: Constituent | None = None,
     case: Case | None = None,
     direction: str = Contact.Direction.INBOUND,
     occurred_at: datetime | None = None,
-    staff=None,
+    staff: User | None = None,
     body: str = "",
-    attachments: Iterable[UploadedFile] = (),
+    attachments: Iterable[UploadedFile[bytes]] = (),
     on_timeline: bool = True,
 ) -> Contact:
     """Log one interaction; when it is about a case it also appears on the case's timeline
@@ -645,16 +648,18 @@ def contact_log(
 
 
 @transaction.atomic
-def contact_attach(*, contact: Contact, case: Case, by) -> Contact:
+def contact_attach(*, contact: Contact, case: Case, by: User) -> Contact:
     """Put a contact logged before its case existed onto that case, and onto its timeline.
 
     Only a contact not yet on a case, and only onto a case that concerns the same constituent:
     a contact never moves between cases silently.
     """
     if contact.case_id is not None:
-        raise ValueError(f"This contact is already on case {contact.case.reference}.")
+        on_case = contact.case.reference if contact.case is not None else str(contact.case_id)
+        raise ValueError(f"This contact is already on case {on_case}.")
     if (
         case.office_id != contact.office_id
+        or contact.constituent_id is None
         or not case.case_constituents.filter(constituent_id=contact.constituent_id).exists()
     ):
         raise ValueError("Choose one of this constituent's cases.")

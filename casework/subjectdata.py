@@ -83,7 +83,8 @@ def file_delete_on_commit(field_file: FieldFile) -> None:
     if not field_file:
         return
     storage, name = field_file.storage, field_file.name
-    transaction.on_commit(lambda: storage.delete(name))
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 def export_row(obj: Model, fields: Iterable[str]) -> dict:

@@ -72,10 +72,10 @@ def content_type_check(upload: UploadedFile) -> str:
             return content_type
     if head.startswith(b"PK\x03\x04"):
         return _zip_type(upload)
-    content_type = _sniff_text(head)
-    if content_type is None:
+    sniffed = _sniff_text(head)
+    if sniffed is None:
         raise TypeNotAllowed()
-    return content_type
+    return sniffed
 
 
 def sniff_content_type(upload: UploadedFile) -> str | None:

@@ -26,8 +26,9 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
@@ -208,7 +209,7 @@ def register_inbound_handler(handler: InboundHandler) -> None:
         _HANDLERS.append(handler)
 
 
-def inbound_mark_handled(*, message: InboundMessage, by, case: Case | None = None, note: str = "") -> None:
+def inbound_mark_handled(*, message: InboundMessage, by: User | None, case: Case | None = None, note: str = "") -> None:
     """For an app: the message is dealt with (it leaves the inbox), optionally on a case, with
     a sentence saying how ("Recorded as the reply to letter …"). Raises AlreadyTriaged when
     someone dealt with it first."""
@@ -222,7 +223,7 @@ class TriageAction:
     context for this member and message, or None when the action is not theirs to take."""
 
     template: str
-    context: Callable[[Membership, InboundMessage], dict | None]
+    context: Callable[[Membership, InboundMessage], dict[str, Any] | None]
 
 
 _TRIAGE_ACTIONS: list[TriageAction] = []
@@ -233,7 +234,7 @@ def register_triage_action(action: TriageAction) -> None:
         _TRIAGE_ACTIONS.append(action)
 
 
-def triage_actions(*, membership: Membership, message: InboundMessage) -> list[tuple[str, dict]]:
+def triage_actions(*, membership: Membership, message: InboundMessage) -> list[tuple[str, dict[str, Any]]]:
     """The apps' triage actions this member may take on a waiting message: (template, context)."""
     if message.status != InboundMessage.Status.PENDING:
         return []
@@ -263,7 +264,7 @@ class Received:
             )
         if self.handled_as:
             return self.handled_as
-        if message.case_id:
+        if message.case is not None:
             return f"The message was attached to case {message.case.reference}."
         return "The message is in the inbox, waiting for triage."
 
@@ -284,7 +285,7 @@ def inbound_receive(*, office: Office, raw: bytes, source: str, membership: Memb
     if existing is not None:
         return Received(existing, created=False)
 
-    handled_as = ""
+    handled_as: str | None = ""
     from_name, from_address, body = parsed.from_name, parsed.from_address, parsed.body
     if parsed.forwarded and parsed.forwarded.address and _is_office_address(office=office, address=from_address):
         # Someone in the office (or the MP) forwarded a constituent's e-mail to the mailbox:
@@ -389,7 +390,9 @@ class AlreadyTriaged(ValueError):
     pass
 
 
-def _claim(message: InboundMessage, *, status: str, by, case: Case | None = None, filed_as: str = "") -> None:
+def _claim(
+    message: InboundMessage, *, status: str, by: User | None, case: Case | None = None, filed_as: str = ""
+) -> None:
     """Move a pending message on, once: two people triaging it at the same moment cannot both."""
     claimed = InboundMessage.objects.filter(pk=message.pk, status=InboundMessage.Status.PENDING).update(
         status=status, triaged_by=by, triaged_at=timezone.now(), case=case, filed_as=filed_as
@@ -402,7 +405,7 @@ def _claim(message: InboundMessage, *, status: str, by, case: Case | None = None
     message.filed_as = filed_as
 
 
-def _attach(*, message: InboundMessage, case: Case, by, parsed: ParsedMessage | None = None) -> Contact:
+def _attach(*, message: InboundMessage, case: Case, by: User | None, parsed: ParsedMessage | None = None) -> Contact:
     """Log the message as an inbound e-mail contact on the case, with its acceptable attachments."""
     if case.office_id != message.office_id:
         raise ValueError("The case must belong to the message's office.")
@@ -444,14 +447,14 @@ def _attach(*, message: InboundMessage, case: Case, by, parsed: ParsedMessage | 
 
 
 @transaction.atomic
-def inbound_attach(*, message: InboundMessage, case: Case, by) -> Contact:
+def inbound_attach(*, message: InboundMessage, case: Case, by: User) -> Contact:
     """Triage: the message belongs to an existing case."""
     return _attach(message=message, case=case, by=by)
 
 
 @transaction.atomic
 def inbound_open_case(
-    *, message: InboundMessage, by, summary: str = "", topic: Topic | None = None, assignee=None
+    *, message: InboundMessage, by: User, summary: str = "", topic: Topic | None = None, assignee: User | None = None
 ) -> Case:
     """Triage: open a new case from the message, for its sender (created when not yet known)."""
     if message.status != InboundMessage.Status.PENDING:
@@ -491,6 +494,6 @@ def _valid_address(address: str) -> str:
         return ""
 
 
-def inbound_dismiss(*, message: InboundMessage, by) -> None:
+def inbound_dismiss(*, message: InboundMessage, by: User) -> None:
     """Triage: not casework (spam, a newsletter). The message is kept, marked dismissed."""
     _claim(message, status=InboundMessage.Status.DISMISSED, by=by)

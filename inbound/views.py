@@ -12,7 +12,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from casework.models import Case
+from casework.models import Case, Topic
 from casework.search import constituent_search
 from casework.selectors import cases_for, topics_for
 from casework.views import LIST_PAGE_SIZE, WRITERS
@@ -74,7 +74,9 @@ class AttachForm(forms.Form):
 
 class OpenCaseForm(forms.Form):
     summary = forms.CharField(max_length=200, help_text="What the case is about, in a line.")
-    topic = forms.ModelChoiceField(queryset=None, required=False, empty_label="(choose later)")
+    topic: forms.ModelChoiceField[Topic] = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="(choose later)"
+    )
 
     def __init__(self, *args, topics, **kwargs):
         super().__init__(*args, **kwargs)

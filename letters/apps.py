@@ -15,7 +15,7 @@ class LettersConfig(AppConfig):
         # An e-mail waiting in the inbox can be recorded as the reply to a letter by hand.
         from inbound.services import register_inbound_handler, register_triage_action
         from letters.inbound_replies import reply_from_email
-        from letters.inbox_views import TRIAGE_ACTION
+        from letters.views.inbox import TRIAGE_ACTION
 
         register_inbound_handler(reply_from_email)
         register_triage_action(TRIAGE_ACTION)

@@ -105,7 +105,11 @@ def _redact(letters) -> tuple[int, int, list[tuple[type[Model], list[int]]]]:
         recipient_constituent=None,
     )
     signatory_ids = list(LetterSignatory.objects.filter(letter_id__in=letter_ids).values_list("pk", flat=True))
-    audited = [(Letter, letter_ids), (Reply, [reply.pk for reply in replies]), (LetterSignatory, signatory_ids)]
+    audited: list[tuple[type[Model], list[int]]] = [
+        (Letter, letter_ids),
+        (Reply, [reply.pk for reply in replies]),
+        (LetterSignatory, signatory_ids),
+    ]
     return len(letter_ids), len(replies), audited
 
 
@@ -148,7 +152,7 @@ def ready() -> None:
     auditlog.register(Letter, exclude_fields=["updated_at", "version", "pdf_sha256"])
     auditlog.register(Reply, exclude_fields=["document_sha256"])
     auditlog.register(LetterCase)
-    register_trail("letter", "Letter", scope=_letters_of_office, related=_letter_related)
+    register_trail("letter", "Letter", scope=_letters_of_office, related=_letter_related)  # type: ignore[arg-type]  # called with a Letter
     register_source(
         SubjectDataSource(
             name="letters",

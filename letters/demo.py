@@ -177,7 +177,7 @@ def _letter(office: Office, subject: str, log, **kwargs) -> Letter | None:
 def _approve_all(letter: Letter) -> None:
     services.letter_submit(letter=letter, by=_user(letter.office, Role.CASEWORKER))
     for signatory in list(letter.signatories.select_related("office")):
-        services.letter_approve(letter=letter, by=_membership(signatory.office, Role.MP))
+        services.letter_approve(letter=letter, member=_membership(signatory.office, Role.MP))
 
 
 def load(*, log: Callable[[str], None]) -> None:

@@ -12,21 +12,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from letters.models import Letter
 from letters.pdf import letter_document
 from mpoffice.outbox import Claims, emails_send, message_id
 
-LETTER_OUTBOX = Claims(
-    model=Letter,
-    waiting=Q(email_state__in=[Letter.EmailState.PENDING, Letter.EmailState.CLAIMED]),
-    timeout_seconds=lambda: settings.EMAIL_CLAIM_TIMEOUT_SECONDS,
-    claim_field="email_claim",
-    claimed_at_field="email_claimed_at",
-    on_claim={"email_state": Letter.EmailState.CLAIMED},
-    on_release={"email_state": Letter.EmailState.PENDING},
-)
+LETTER_OUTBOX = Claims.email_outbox(Letter, timeout_seconds=lambda: settings.EMAIL_CLAIM_TIMEOUT_SECONDS)
 
 
 def reply_address(letter: Letter) -> str:

@@ -8,7 +8,9 @@ from django import forms
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from campaigns.services import campaigns_for
 from casework.selectors import cases_for
+from inbound.models import InboundMessage
 from letters import merge
 from letters.models import Letter, LetterTemplate, Organisation, Post, PostHolder, Reply
 from letters.selectors import posts_for, templates_for
@@ -230,3 +232,75 @@ class PostHolderForm(forms.ModelForm):
         if started and ended and ended < started:
             self.add_error("ended_on", "The end date must be on or after the start date.")
         return data
+
+
+class BulkNewForm(forms.Form):
+    template = forms.ModelChoiceField(queryset=None, label="Letter template", empty_label="Choose a template")
+    source = forms.ChoiceField(
+        label="Who gets the letter",
+        choices=[
+            ("campaign", "Every constituent on a campaign's cases"),
+            ("cases", "Every constituent on the cases matching the filters below"),
+        ],
+        widget=forms.RadioSelect,
+        initial="campaign",
+    )
+    campaign = forms.ModelChoiceField(queryset=None, required=False, empty_label="Choose a campaign")
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates_for(membership=membership)
+        self.fields["campaign"].queryset = campaigns_for(membership=membership)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("source") == "campaign" and not cleaned.get("campaign"):
+            self.add_error("campaign", "Choose the campaign whose constituents should get the letter.")
+        return cleaned
+
+
+class BulkReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="What should change?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The staff member who prepared it is told, with your comment.",
+    )
+
+
+class LetterChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, letter: Letter) -> str:
+        to_whom = letter.recipient_post.organisation.name if letter.recipient_post_id else "a constituent"
+        sent = f", sent {letter.sent_on:%d/%m/%Y}" if letter.sent_on else ""
+        return f"{letter.reference} – {letter.subject} (to {to_whom}{sent})"
+
+
+class InboundReplyForm(forms.Form):
+    letter = LetterChoiceField(
+        queryset=Letter.objects.none(),
+        label="The letter it answers",
+        empty_label="(choose a letter)",
+        help_text="Sent letters still waiting for a reply, soonest due first.",
+        error_messages={
+            "required": "Choose the letter this e-mail answers.",
+            "invalid_choice": "That letter is not waiting for a reply any more, or is not one you may see. "
+            "Choose one from the list.",
+        },
+    )
+    outcome = forms.ChoiceField(choices=Reply.Outcome.choices, initial=Reply.Outcome.OTHER)
+
+    def __init__(self, *args, letters, message: InboundMessage, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["letter"].queryset = letters
+        self.message = message
+
+    def clean_letter(self) -> Letter:
+        letter = self.cleaned_data["letter"]
+        sent_at = self.message.sent_at
+        if sent_at is not None and timezone.localdate(sent_at) < letter.sent_on:
+            raise forms.ValidationError(
+                f"This e-mail was written on {timezone.localdate(sent_at):%d/%m/%Y}, before letter "
+                f"{letter.reference} was sent ({letter.sent_on:%d/%m/%Y}), so it cannot be its reply. "
+                "Choose another letter, or attach the e-mail to a case."
+            )
+        return letter

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -76,7 +77,7 @@ def _filed_with(letter: Letter) -> Case | None:
 
 @transaction.atomic
 def inbound_reply_record(
-    *, message: InboundMessage, letter: Letter, by, outcome: str = Reply.Outcome.OTHER, note: str = ""
+    *, message: InboundMessage, letter: Letter, by: User | None, outcome: str = Reply.Outcome.OTHER, note: str = ""
 ) -> Reply:
     """Record a kept message as the reply to ``letter``; the message leaves the inbox.
 
@@ -91,7 +92,7 @@ def inbound_reply_record(
     reply = reply_record(
         letter=letter,
         by=by,
-        received_on=max(arrived, letter.sent_on),
+        received_on=max(arrived, letter.sent_on) if letter.sent_on else arrived,
         from_name=(message.from_name or message.from_address or "Unknown sender")[:200],
         summary=f"{message.subject}\n\n{message.body}".strip()[:SUMMARY_LENGTH],
         outcome=outcome,

@@ -59,6 +59,8 @@ def letter_chaser_draft(*, letter: Letter) -> Letter:
     """
     if letter.recipient_post_id is None:
         raise ValueError(f"Letter {letter.reference} is not to a post, so there is nobody to chase.")
+    if letter.sent_on is None or letter.reply_due_on is None:
+        raise ValueError(f"Letter {letter.reference} was not sent with a reply due, so there is nothing to chase.")
     cases = [link.case for link in letter.letter_cases.select_related("case").filter(case__office_id=letter.office_id)]
     body = (
         f"I wrote to you on {uk_date(letter.sent_on)} about {letter.subject} (our reference {letter.reference}). "
@@ -104,14 +106,19 @@ def _drafter_if_they_may_see(letter: Letter) -> list:
     and is someone else's, or they left the office): the reminder names the letter."""
     if letter.created_by_id is None:
         return []
-    membership = Membership.objects.filter(office_id=letter.office_id, user_id=letter.created_by_id, is_active=True)
-    membership = membership.select_related("office").first()
+    membership = (
+        Membership.objects.filter(office_id=letter.office_id, user_id=letter.created_by_id, is_active=True)
+        .select_related("office")
+        .first()
+    )
     if membership is None or not letters_drafted_by(membership=membership).filter(pk=letter.pk).exists():
         return []
     return [letter.created_by]
 
 
 def reply_overdue_raise(letter: Letter) -> Reminder | None:
+    if letter.reply_due_on is None:  # the sweep selects only letters with a due date
+        return None
     organisation = letter.organisation.name if letter.organisation else "the recipient"
     return reminder_raise(
         office=letter.office,
@@ -149,6 +156,8 @@ def case_reviews_due(*, today: date) -> QuerySet[Case]:
 
 
 def case_review_raise(case: Case) -> Reminder | None:
+    if case.review_by is None:  # the sweep selects only cases with a review date
+        return None
     # A case with nobody assigned is the office staff's to review. The title names the case
     # reference only: a sensitive case's summary stays on its page.
     recipients = [case.assignee] if case.assignee_id else _members(case.office_id, Role.STAFF)

@@ -4,10 +4,12 @@ already scoped to it: permission is a filter in the query, never a loop over row
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, TypeVar
 
-from django.db.models import Avg, Count, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Max, Min, Model, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from casework.models import Case
 from casework.selectors import cases_for, without_hidden
 from letters.models import (
     Letter,
@@ -30,7 +32,10 @@ LETTER_CASE_PATHS = ("letter_cases__case", "encloses_reply__letter__letter_cases
 LETTER_CONSTITUENT_PATHS = ("recipient_constituent",)
 
 
-def _visible_letters(letters: QuerySet[Letter], membership: Membership, prefix: str = "") -> QuerySet[Letter]:
+RowT = TypeVar("RowT", bound=Model)
+
+
+def _visible_letters(letters: QuerySet[RowT], membership: Membership, prefix: str = "") -> QuerySet[RowT]:
     return without_hidden(
         letters,
         membership=membership,
@@ -56,7 +61,7 @@ def letter_list(*, membership: Membership, status: str = "") -> QuerySet[Letter]
     letters = (
         letters_for(membership=membership)
         .select_related("office", "recipient_post__organisation", "recipient_constituent")
-        .prefetch_related(
+        .prefetch_related(  # type: ignore[type-var]  # Prefetch objects and lookups mixed
             Prefetch("signatories", queryset=LetterSignatory.objects.order_by("position", "pk")),
             # A co-signing office's rows withhold the case's merge values (letters.cosigning).
             Prefetch("letter_cases", queryset=LetterCase.objects.select_related("case").order_by("pk")),
@@ -89,7 +94,7 @@ def letter_detail_queryset(*, membership: Membership) -> QuerySet[Letter]:
             "updated_by",
             "sent_by",
         )
-        .prefetch_related(
+        .prefetch_related(  # type: ignore[type-var]  # Prefetch objects and lookups mixed
             Prefetch("signatories", queryset=LetterSignatory.objects.select_related("approved_by", "office")),
             "transitions__by",
             Prefetch("replies", queryset=Reply.objects.select_related("recorded_by")),
@@ -101,7 +106,7 @@ def letter_detail_queryset(*, membership: Membership) -> QuerySet[Letter]:
     )
 
 
-def letter_cases_visible(*, letter: Letter, membership: Membership):
+def letter_cases_visible(*, letter: Letter, membership: Membership) -> QuerySet[Case]:
     """The linked cases this member may see: none for a co-signing office, and never a
     sensitive case a caseworker may not read."""
     if letter.office_id != membership.office_id:
@@ -124,9 +129,9 @@ def replies_overdue(*, membership: Membership, today: date | None = None) -> Que
     return replies_awaiting(membership=membership).filter(reply_due_on__lt=today)
 
 
-def reply_times_by_organisation(*, membership: Membership) -> QuerySet:
+def reply_times_by_organisation(*, membership: Membership) -> QuerySet[Reply, Any]:
     """Average, fastest and slowest reply (calendar days) per organisation, computed in the database."""
-    return (
+    rows: QuerySet[Reply, Any] = (
         Reply.objects.for_office(membership.office)
         .filter(letter__recipient_post__isnull=False)
         .values("letter__recipient_post__organisation__name")
@@ -138,6 +143,7 @@ def reply_times_by_organisation(*, membership: Membership) -> QuerySet:
         )
         .order_by("letter__recipient_post__organisation__name")
     )
+    return rows
 
 
 def organisations_for(*, membership: Membership) -> QuerySet[Organisation]:

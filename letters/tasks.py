@@ -8,7 +8,7 @@ import smtplib
 from celery import shared_task
 from django.conf import settings
 
-from letters import bulk, reminders
+from letters import reminders, services
 from letters.emails import letter_emails_send
 from letters.models import BulkRun, Letter
 
@@ -94,11 +94,11 @@ def bulk_chunk(run_id: int) -> None:
     if not BulkRun.objects.filter(pk=run_id).exists():
         logger.info("bulk run %s no longer exists; nothing to do", run_id)
         return
-    if bulk.bulk_chunk_process(run_id=run_id):
+    if services.bulk_chunk_process(run_id=run_id):
         bulk_chunk.delay(run_id)
 
 
 @shared_task(name="letters.tasks.bulk_resume_stalled", acks_late=True, soft_time_limit=50, time_limit=60)
 def bulk_resume_stalled() -> None:
     """Every minute: queue again the runs whose worker died (no progress for BULK_STALL_SECONDS)."""
-    bulk.bulk_runs_resume()
+    services.bulk_runs_resume()

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from letters import bulk_views, inbox_views, views
+from letters.views import bulk as bulk_views
+from letters.views import directory as directory_views
+from letters.views import inbox as inbox_views
+from letters.views import letters as views
 
 app_name = "letters"
 
@@ -23,15 +26,15 @@ urlpatterns = [
     path("inbox/<int:pk>/reply/", inbox_views.inbound_reply, name="inbound-reply"),
     path("replies/<int:pk>/document/", views.reply_document, name="reply-document"),
     path("replies/<int:pk>/forward/", views.reply_forward, name="reply-forward"),
-    path("organisations/", views.organisation_list, name="organisation-list"),
-    path("organisations/new/", views.organisation_create, name="organisation-create"),
-    path("organisations/<int:pk>/", views.organisation_detail, name="organisation-detail"),
-    path("organisations/<int:pk>/edit/", views.organisation_edit, name="organisation-edit"),
-    path("organisations/<int:pk>/posts/new/", views.post_create, name="post-create"),
-    path("organisations/<int:pk>/holders/new/", views.holder_create, name="holder-create"),
-    path("templates/", views.template_list, name="template-list"),
-    path("templates/new/", views.template_create, name="template-create"),
-    path("templates/<int:pk>/", views.template_edit, name="template-edit"),
+    path("organisations/", directory_views.organisation_list, name="organisation-list"),
+    path("organisations/new/", directory_views.organisation_create, name="organisation-create"),
+    path("organisations/<int:pk>/", directory_views.organisation_detail, name="organisation-detail"),
+    path("organisations/<int:pk>/edit/", directory_views.organisation_edit, name="organisation-edit"),
+    path("organisations/<int:pk>/posts/new/", directory_views.post_create, name="post-create"),
+    path("organisations/<int:pk>/holders/new/", directory_views.holder_create, name="holder-create"),
+    path("templates/", directory_views.template_list, name="template-list"),
+    path("templates/new/", directory_views.template_create, name="template-create"),
+    path("templates/<int:pk>/", directory_views.template_edit, name="template-edit"),
     path("bulk/", bulk_views.bulk_list, name="bulk-list"),
     path("bulk/new/", bulk_views.bulk_new, name="bulk-new"),
     path("bulk/<int:pk>/", bulk_views.bulk_detail, name="bulk-detail"),

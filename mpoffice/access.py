@@ -17,19 +17,43 @@ This module is the foundation: it knows memberships and roles, never casework or
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
+from django_htmx.middleware import HtmxDetails
 
-from mpoffice.models import Membership
+from mpoffice.models import Membership, Office
 
 ModelT = TypeVar("ModelT", bound=Model)
+ViewParams = ParamSpec("ViewParams")
+ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)
+
+
+class SignedInRequest(HttpRequest):
+    """The request a view behind ``login_required`` receives, with what ``mpoffice.middleware``
+    puts on it: the user's memberships and current membership (a falsy stand-in for a user of
+    no office). Only for annotations: the object is Django's own request."""
+
+    user: User
+    membership: Membership
+    memberships: QuerySet[Membership]
+    htmx: HtmxDetails
+
+
+class OfficeRequest(SignedInRequest):
+    """The request a view behind ``office_required`` receives: a signed-in member of the office
+    they are working in, which is ``office``."""
+
+    office: Office
+
 
 READ_METHODS = ("GET", "HEAD")
 POST_ONLY = ("POST",)
@@ -58,13 +82,13 @@ def require_method(request: HttpRequest, methods: Iterable[str]) -> None:
 
 
 def get_for_member(
-    request: HttpRequest,
+    request: OfficeRequest,
     queryset: QuerySet[ModelT],
     *,
     roles: Iterable[str] = (),
     action: str = "do this",
     methods: Iterable[str] = (),
-    **lookup,
+    **lookup: Any,
 ) -> ModelT:
     """The object of ``queryset`` (already scoped to the member) matching ``lookup``: 404 if
     it is not there, then 403 if the member's role is not in ``roles`` (any role when empty),
@@ -79,22 +103,32 @@ def get_for_member(
     return found
 
 
-def office_required(*roles: str):
-    def decorator(view):
+def office_required(
+    *roles: str,
+) -> Callable[
+    [Callable[Concatenate[OfficeRequest, ViewParams], ResponseT]],
+    Callable[Concatenate[HttpRequest, ViewParams], ResponseT | HttpResponseBase],
+]:
+    def decorator(
+        view: Callable[Concatenate[OfficeRequest, ViewParams], ResponseT],
+    ) -> Callable[Concatenate[HttpRequest, ViewParams], ResponseT | HttpResponseBase]:
         @wraps(view)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(
+            request: HttpRequest, *args: ViewParams.args, **kwargs: ViewParams.kwargs
+        ) -> ResponseT | HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not request.membership:
+            member_request = cast(OfficeRequest, request)  # the middleware set its membership and office
+            if not member_request.membership:
                 return redirect("no-office")
             if roles:
-                require_role(request.membership, *roles)
+                require_role(member_request.membership, *roles)
             try:
-                return view(request, *args, **kwargs)
+                return view(member_request, *args, **kwargs)
             except MethodNotAllowed as refused:
                 return HttpResponseNotAllowed(refused.permitted)
 
-        wrapper.office_roles = roles  # read by the URL isolation test
+        wrapper.office_roles = roles  # type: ignore[attr-defined]  # read by the URL isolation test
         return wrapper
 
     return decorator

@@ -7,6 +7,7 @@ an operator reading the log of a container that will not start needs the line, n
 
 from __future__ import annotations
 
+import builtins
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,7 +30,7 @@ class Config:
         if env_file is not None and env_file.exists():
             environ.Env.read_env(env_file, overwrite=False)
 
-    def _raw(self, name: str) -> str | None:
+    def _raw(self, name: builtins.str) -> builtins.str | None:
         value = os.environ.get(name)
         file_name = os.environ.get(f"{name}_FILE")
         if not value and file_name:  # an empty NAME= (as in an env file) does not hide NAME_FILE
@@ -39,11 +40,11 @@ class Config:
                 raise ConfigError(f"{name}_FILE", f"names a file that cannot be read ({exc.strerror}).") from None
         return value
 
-    def str(self, name: str, *, default: str) -> str:
+    def str(self, name: builtins.str, *, default: builtins.str) -> builtins.str:
         value = self._raw(name)
         return default if value is None else value
 
-    def bool(self, name: str, *, default: bool) -> bool:
+    def bool(self, name: builtins.str, *, default: builtins.bool) -> builtins.bool:
         value = self._raw(name)
         if value is None or value == "":
             return default
@@ -54,7 +55,7 @@ class Config:
             return False
         raise ConfigError(name, f"must be true or false, not {value!r}.")
 
-    def int(self, name: str, *, default: int) -> int:
+    def int(self, name: builtins.str, *, default: builtins.int) -> builtins.int:
         value = self._raw(name)
         if value is None or value == "":
             return default
@@ -63,23 +64,25 @@ class Config:
         except ValueError:
             raise ConfigError(name, f"must be a whole number, not {value!r}.") from None
 
-    def choice(self, name: str, choices: tuple[str, ...], *, default: str) -> str:
+    def choice(self, name: builtins.str, choices: tuple[builtins.str, ...], *, default: builtins.str) -> builtins.str:
         value = self.str(name, default=default) or default
         if value not in choices:
             raise ConfigError(name, f"must be one of {', '.join(choices)}, not {value!r}.")
         return value
 
-    def list(self, name: str, *, default: list[str]) -> list[str]:
+    def list(self, name: builtins.str, *, default: builtins.list[builtins.str]) -> builtins.list[builtins.str]:
         value = self._raw(name)
         if value is None:
             return default
         return [item.strip() for item in value.split(",") if item.strip()]
 
-    def path(self, name: str, *, default: Path) -> Path:
+    def path(self, name: builtins.str, *, default: Path) -> Path:
         value = self._raw(name)
         return Path(value) if value else default
 
-    def hosts(self, name: str, *, default: list[str] | None = None, required: bool = False) -> list[str]:
+    def hosts(
+        self, name: builtins.str, *, default: builtins.list[builtins.str] | None = None, required: builtins.bool = False
+    ) -> builtins.list[builtins.str]:
         hosts = self.list(name, default=default or [])
         if required and not hosts:
             raise ConfigError(name, "must list the host names this site answers to, e.g. postbag.example.org.")
@@ -87,7 +90,7 @@ class Config:
             raise ConfigError(name, "must name real hosts in production, not '*'.")
         return hosts
 
-    def secret_key(self, name: str) -> str:
+    def secret_key(self, name: builtins.str) -> builtins.str:
         value = self._raw(name) or ""
         if not value:
             raise ConfigError(name, "must be set in production: a random string of at least 50 characters.")
@@ -95,7 +98,7 @@ class Config:
             raise ConfigError(name, "is too weak for production: use a random string of at least 50 characters.")
         return value
 
-    def fernet_key(self, name: str) -> str:
+    def fernet_key(self, name: builtins.str) -> builtins.str:
         """A key for ``cryptography``'s Fernet (32 bytes, URL-safe base64), or "" when unset."""
         value = (self._raw(name) or "").strip()
         if value:
@@ -114,7 +117,7 @@ class Config:
                 )
         return value
 
-    def database_url(self, name: str, *, default: str) -> dict:
+    def database_url(self, name: builtins.str, *, default: builtins.str) -> dict:
         value = self._raw(name) or default
         scheme = urlsplit(value).scheme
         if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
@@ -130,7 +133,7 @@ class Config:
             raise ConfigError(name, "must name a database after the host, e.g. postgres://host:5432/postbag.")
         return parsed
 
-    def redis_url(self, name: str, *, default: str) -> str:
+    def redis_url(self, name: builtins.str, *, default: builtins.str) -> builtins.str:
         value = self._raw(name)
         if not value:
             return default
@@ -143,7 +146,7 @@ class Config:
             raise ConfigError(name, "must be a redis:// URL, e.g. redis://127.0.0.1:6379/0.")
         return value
 
-    def email_url(self, name: str, *, default: str) -> dict:
+    def email_url(self, name: builtins.str, *, default: builtins.str) -> dict:
         value = self._raw(name) or default
         if value.startswith("filemail://"):
             return {

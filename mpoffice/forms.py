@@ -2,7 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
-from mpoffice.models import Office
+from mpoffice.models import Delivery, Office
 
 
 class OfficeSwitchForm(forms.Form):
@@ -83,3 +83,12 @@ class OfficeSettingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", "Save settings"))
+
+
+class PreferenceForm(forms.Form):
+    delivery = forms.ChoiceField(
+        label="How should Postbag tell you about reminders?",
+        choices=Delivery.choices,
+        widget=forms.RadioSelect,
+        help_text="Notifications always appear in Postbag as well. The weekly summary always goes by e-mail.",
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Self, TypeVar
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -64,8 +65,11 @@ class Office(models.Model):
         return self.name
 
 
-class OfficeQuerySet(models.QuerySet):
-    def for_office(self, office: Office) -> OfficeQuerySet:
+_ScopedModel = TypeVar("_ScopedModel", bound=models.Model)
+
+
+class OfficeQuerySet(models.QuerySet[_ScopedModel]):
+    def for_office(self, office: Office | int) -> Self:
         return self.filter(office=office)
 
 

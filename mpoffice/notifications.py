@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from mpoffice.models import Delivery, Membership, Notification, NotificationPreference, Office
@@ -122,15 +122,7 @@ def unread_count(*, membership: Membership) -> int:
 
 # Pending rows wait for the outbox task; a claim a dead worker left goes stale after
 # EMAIL_CLAIM_TIMEOUT_SECONDS and the row is taken again (see mpoffice.outbox).
-NOTIFICATION_OUTBOX = Claims(
-    model=Notification,
-    waiting=Q(email_state__in=[Notification.EmailState.PENDING, Notification.EmailState.CLAIMED]),
-    timeout_seconds=lambda: settings.EMAIL_CLAIM_TIMEOUT_SECONDS,
-    claim_field="email_claim",
-    claimed_at_field="email_claimed_at",
-    on_claim={"email_state": Notification.EmailState.CLAIMED},
-    on_release={"email_state": Notification.EmailState.PENDING},
-)
+NOTIFICATION_OUTBOX = Claims.email_outbox(Notification, timeout_seconds=lambda: settings.EMAIL_CLAIM_TIMEOUT_SECONDS)
 
 
 def _sent(now: datetime) -> dict:

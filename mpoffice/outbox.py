@@ -56,6 +56,22 @@ class Claims:
     on_claim: Mapping[str, Any] = field(default_factory=dict)
     on_release: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def email_outbox(cls, model: type[models.Model], *, timeout_seconds: Callable[[], int]) -> Claims:
+        """The outbox of a model whose rows carry an e-mail: ``email_state`` (an ``EmailState``
+        with PENDING, CLAIMED, ...), ``email_claim`` and ``email_claimed_at``, as notifications
+        and letters do. A claimed row is marked CLAIMED and put back PENDING if released."""
+        state = model.EmailState  # type: ignore[attr-defined]
+        return cls(
+            model=model,
+            waiting=Q(email_state__in=[state.PENDING, state.CLAIMED]),
+            timeout_seconds=timeout_seconds,
+            claim_field="email_claim",
+            claimed_at_field="email_claimed_at",
+            on_claim={"email_state": state.CLAIMED},
+            on_release={"email_state": state.PENDING},
+        )
+
     def _stale(self, now: datetime) -> datetime:
         return now - timedelta(seconds=self.timeout_seconds())
 

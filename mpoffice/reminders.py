@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.contenttypes.models import ContentType
@@ -110,12 +111,15 @@ class SweepResult:
     failed: int = 0
 
 
+RowT = TypeVar("RowT")
+
+
 def sweep_run(
     *,
     name: str,
-    rows: Iterable,
-    handle: Callable[[object], object],
-    describe: Callable[[object], tuple[int, str]],
+    rows: Iterable[RowT],
+    handle: Callable[[RowT], object],
+    describe: Callable[[RowT], tuple[int, str]],
 ) -> SweepResult:
     """Call ``handle`` for each row; a row that fails is logged and recorded (SweepError) and the
     sweep goes on with the rest. ``describe(row)`` gives (office id, "which row") for the record.

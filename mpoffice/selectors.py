@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -15,7 +18,7 @@ from django.utils import timezone
 from mpoffice.models import Heartbeat, Membership, Office, SweepError, SweepRun
 
 
-def memberships_for(*, user) -> list[Membership]:
+def memberships_for(*, user: User | AnonymousUser) -> list[Membership]:
     return list(Membership.objects.for_user(user))
 
 
@@ -47,7 +50,7 @@ def _broker_ok() -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"[:200]
 
 
-def _heartbeat(component: str, seen: dict[str, datetime], now: datetime) -> dict:
+def _heartbeat(component: str, seen: dict[str, datetime], now: datetime) -> dict[str, Any]:
     last_seen = seen.get(component)
     if last_seen is None:
         return {"ok": False, "last_seen": None, "age_seconds": None, "detail": "never seen"}
@@ -61,7 +64,7 @@ def _heartbeat(component: str, seen: dict[str, datetime], now: datetime) -> dict
     }
 
 
-def system_health() -> dict:
+def system_health() -> dict[str, Any]:
     """What /healthz reports and the System status panel shows."""
     now = timezone.now()
     database_ok, database_detail = _database_ok()
@@ -80,7 +83,7 @@ def system_health() -> dict:
 
 def office_setting_changes(*, office: Office) -> QuerySet[LogEntry]:
     """The audit entries of the office's settings (see ``office_settings_update``), newest first."""
-    return (
+    entries: QuerySet[LogEntry] = (
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(Office),
             object_pk=str(office.pk),
@@ -89,9 +92,10 @@ def office_setting_changes(*, office: Office) -> QuerySet[LogEntry]:
         .select_related("actor")
         .order_by("-timestamp", "-pk")
     )
+    return entries
 
 
-def sweep_runs_for(*, office: Office) -> list[dict]:
+def sweep_runs_for(*, office: Office) -> list[Mapping[str, Any]]:
     """Each sweep's last run, as one office may see it.
 
     A sweep runs for every office at once, so its own counts (rows looked at, raised, failed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from auditlog.models import LogEntry
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,11 +15,24 @@ def heartbeat_record(*, component: str) -> Heartbeat:
     return heartbeat
 
 
-def membership_grant(*, user, office, role: str) -> Membership:
+def membership_grant(*, user: User, office: Office, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(
         user=user, office=office, defaults={"role": role, "is_active": True}
     )
     return membership
+
+
+# What the office's letters print at their head (``LetterheadForm``'s fields).
+LETTERHEAD_FIELDS = ("letterhead_address", "email", "phone", "logo")
+
+
+@transaction.atomic
+def office_letterhead_update(*, office: Office) -> Office:
+    """Save the letterhead the form validated, and only it: the rest of the office's row (its
+    settings, which a colleague may have changed since this page loaded) is left as it is."""
+    office.clean_fields(exclude=[f.name for f in Office._meta.concrete_fields if f.name not in LETTERHEAD_FIELDS])
+    office.save(update_fields=LETTERHEAD_FIELDS)
+    return office
 
 
 # Office settings changed here are written to the audit trail, with who changed them and when.
@@ -26,7 +40,7 @@ AUDITED_OFFICE_SETTINGS = ("staff_may_send_bulk",)
 
 
 @transaction.atomic
-def office_settings_update(*, office: Office, by: Membership, **values: bool) -> list[str]:
+def office_settings_update(*, office: Office, member: Membership, **values: bool) -> list[str]:
     """Change the office's audited settings; returns the names of those that changed."""
     unknown = set(values) - set(AUDITED_OFFICE_SETTINGS)
     if unknown:
@@ -44,8 +58,8 @@ def office_settings_update(*, office: Office, by: Membership, **values: bool) ->
         locked,
         action=LogEntry.Action.UPDATE,
         changes=changes,
-        actor=by.user,
-        actor_email=by.user.email or None,
+        actor=member.user,
+        actor_email=member.user.email or None,
         additional_data={"office_id": office.pk, "setting": True},
     )
     return list(changes)

@@ -234,7 +234,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # Powerful browser features Postbag never uses are switched off for every page.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from mpoffice import notification_views, views
+from mpoffice.views import notifications as notification_views
+from mpoffice.views import office as views
 
 urlpatterns = [
     path("", include("briefings.urls")),  # home, dashboard and briefings: the read side

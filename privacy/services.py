@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from auditlog.context import disable_auditlog
 from dateutil.relativedelta import relativedelta
@@ -376,7 +377,7 @@ def _text_sha256(text: str) -> str:
 
 
 def _shared_places(case_ids: list[int]) -> list[tuple[QuerySet, list[str]]]:
-    places = [
+    places: list[tuple[QuerySet[Any], list[str]]] = [
         (Case.objects.filter(pk__in=case_ids), ["summary", "description"]),
         (TimelineEntry.objects.filter(case_id__in=case_ids), ["title", "body"]),
         (Contact.objects.filter(case_id__in=case_ids), ["summary", "body"]),
@@ -420,7 +421,7 @@ def _shared_text_list(*, office_id: int, terms: list[str], case_ids: list[int]) 
                     spans=spans,
                     text_sha256=_text_sha256(text),
                     case_id=case_id,
-                    case_reference=case_references.get(case_id, ""),
+                    case_reference=case_references.get(case_id or 0, ""),
                 )
                 listed += 1
         audit.entries_redact_mentioning(
@@ -441,6 +442,8 @@ def shared_text_resolve(*, review: SharedTextReview, by, redact: bool) -> Shared
     if review.resolved_at is not None:
         raise SharedTextChanged("This place was already reviewed.")
     model = review.content_type.model_class()
+    if model is None:  # its app was removed since the place was listed
+        raise SharedTextChanged("This place no longer exists.")
     row = model._base_manager.filter(pk=review.object_id).first()
     if redact and row is not None:
         text = getattr(row, review.field_name) or ""
@@ -625,7 +628,11 @@ def retention_decide(*, review: RetentionReview, by, decision: str, keep_years: 
     case = review.case
     if case is None:
         raise RetentionRefused(f"{review.case_reference} no longer exists.")
-    if case.status != Case.Status.CLOSED or case.closed_at >= retention_cutoff(office=case.office):
+    if (
+        case.status != Case.Status.CLOSED
+        or case.closed_at is None
+        or case.closed_at >= retention_cutoff(office=case.office)
+    ):
         raise RetentionRefused(f"{case.reference} was reopened or is not yet past the retention period.")
     if decision == RetentionReview.Decision.ANONYMISED:
         case_anonymise(case=case, by=by)

@@ -212,10 +212,10 @@ def _letter_in_every_state(office):
     awaiting = services.letter_submit(letter=make_letter(office, cases=[make_case(office)]), by=None)
     approved = make_letter(office, cases=[make_case(office)])
     services.letter_submit(letter=approved, by=None)
-    services.letter_approve(letter=approved, by=mp)
+    services.letter_approve(letter=approved, member=mp)
     sent = make_letter(office, cases=[make_case(office)])
     services.letter_submit(letter=sent, by=None)
-    services.letter_approve(letter=sent, by=mp)
+    services.letter_approve(letter=sent, member=mp)
     services.letter_send(letter=sent, by=None, channel="post", sent_on=datetime.date(2026, 3, 2))
     return [{"pk": letter.pk} for letter in (draft, awaiting, approved, sent)]
 
@@ -224,7 +224,7 @@ def _bulk_run(office, *, processed: bool):
     """A bulk reply to a campaign of its own (the isolation builders name theirs after the
     office, so two of them cannot share one office)."""
     from campaigns.services import campaign_case_link
-    from letters.bulk import bulk_chunk_process
+    from letters.services import bulk_chunk_process
     from tests.campaigns.factories import CampaignFactory
     from tests.letters.factories import make_case, make_constituent
     from tests.reminders.test_bulk import make_run, start_run

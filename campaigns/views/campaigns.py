@@ -169,7 +169,7 @@ def campaign_case_add(request, pk: int):
         else:
             messages.info(request, f"{case.reference} was already part of “{campaign.name}”.")
     else:
-        messages.error(request, form.errors["reference"][0])
+        messages.error(request, str(form.errors["reference"][0]))
     next_url = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(next_url)

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 
 from casework.models import Attachment, Case, Constituent, Contact
 from casework.selectors import attachments_for, cases_for, constituents_for, contacts_for
-from mpoffice.access import get_for_member
+from mpoffice.access import OfficeRequest, get_for_member
 from mpoffice.models import Role
 
 WRITERS = (Role.CASEWORKER, Role.STAFF)
@@ -40,21 +40,23 @@ def office_users(office):
 # for a role that may not act, then 405 for a method the view does not answer.
 
 
-def get_case(request, pk: int, *, roles: Iterable[str] = (), methods: Iterable[str] = ()) -> Case:
+def get_case(request: OfficeRequest, pk: int, *, roles: Iterable[str] = (), methods: Iterable[str] = ()) -> Case:
     scope = cases_for(membership=request.membership).select_related("office")
     return get_for_member(request, scope, roles=roles, methods=methods, action="change cases", pk=pk)
 
 
-def get_constituent(request, pk: int, *, roles: Iterable[str] = (), methods: Iterable[str] = ()) -> Constituent:
+def get_constituent(
+    request: OfficeRequest, pk: int, *, roles: Iterable[str] = (), methods: Iterable[str] = ()
+) -> Constituent:
     scope = constituents_for(membership=request.membership).select_related("office")
     return get_for_member(request, scope, roles=roles, methods=methods, action="change constituents", pk=pk)
 
 
-def get_contact(request, pk: int, *, roles: Iterable[str] = (), methods: Iterable[str] = ()) -> Contact:
+def get_contact(request: OfficeRequest, pk: int, *, roles: Iterable[str] = (), methods: Iterable[str] = ()) -> Contact:
     scope = contacts_for(membership=request.membership).select_related("constituent", "case")
     return get_for_member(request, scope, roles=roles, methods=methods, action="change contacts", pk=pk)
 
 
-def get_attachment(request, pk: int, *, methods: Iterable[str] = ()) -> Attachment:
+def get_attachment(request: OfficeRequest, pk: int, *, methods: Iterable[str] = ()) -> Attachment:
     scope = attachments_for(membership=request.membership).select_related("contact__case", "contact__constituent")
     return get_for_member(request, scope, methods=methods, pk=pk)

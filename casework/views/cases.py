@@ -1,24 +1,28 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from casework import audit, services
 from casework.filters import CaseFilter
 from casework.forms import CaseAssignForm, CaseForm, CaseStatusForm, NoteForm
+from casework.models import Case
 from casework.selectors import case_list as case_list_query
 from casework.selectors import constituents_for, timeline_page, topics_for
 from casework.timeline import kind_for
 from casework.views import LIST_PAGE_SIZE, WRITERS, get_case, office_users
-from mpoffice.access import office_required
+from mpoffice.access import OfficeRequest, office_required
 from mpoffice.models import Role
 from mpoffice.pagination import CappedPaginator
 
 
 @require_GET
 @office_required()
-def case_list(request):
+def case_list(request: OfficeRequest) -> HttpResponse:
     data = request.GET.copy()
     if not data:
         data["status"] = "open_any"  # the daily view: open cases, newest first
@@ -42,7 +46,7 @@ def case_list(request):
 
 
 @office_required(*WRITERS)
-def case_create(request):
+def case_create(request: OfficeRequest) -> HttpResponse:
     constituents = constituents_for(membership=request.membership)
     topics = topics_for(membership=request.membership, active_only=True)
     initial = {}
@@ -79,14 +83,14 @@ def _selected(form, initial):
 
 @office_required()
 @require_GET
-def case_detail(request, pk):
+def case_detail(request: OfficeRequest, pk) -> HttpResponse:
     case = get_case(request, pk)
     if case.is_sensitive:
         audit.record_view(case)  # who opened a sensitive case is part of its audit trail
     return _case_page(request, case)
 
 
-def _case_page(request, case, **bound_forms):
+def _case_page(request: OfficeRequest, case: Case, **bound_forms: Any) -> HttpResponse:
     """The case page, drawn in this one place: ``case_detail`` shows it with fresh forms, and
     the status, assignment and note views show it again with their bound form (e.g.
     ``status_form=form``) when the input was wrong, so that the errors stand beside the
@@ -119,7 +123,7 @@ def _case_page(request, case, **bound_forms):
 
 
 @office_required()
-def case_edit(request, pk):
+def case_edit(request: OfficeRequest, pk) -> HttpResponse:
     case = get_case(request, pk, roles=WRITERS)
     constituents = constituents_for(membership=request.membership)
     topics = topics_for(membership=request.membership, active_only=True)
@@ -142,7 +146,7 @@ def case_edit(request, pk):
 
 @require_POST
 @office_required()
-def case_status(request, pk):
+def case_status(request: OfficeRequest, pk) -> HttpResponse:
     case = get_case(request, pk, roles=WRITERS)
     form = CaseStatusForm(request.POST, case=case)
     if not form.is_valid():
@@ -160,7 +164,7 @@ def case_status(request, pk):
 
 @require_POST
 @office_required()
-def case_assign(request, pk):
+def case_assign(request: OfficeRequest, pk) -> HttpResponse:
     case = get_case(request, pk, roles=WRITERS)
     form = CaseAssignForm(request.POST, case=case, members=office_users(case.office))
     if not form.is_valid():
@@ -172,7 +176,7 @@ def case_assign(request, pk):
 
 @require_POST
 @office_required()
-def note_create(request, pk):
+def note_create(request: OfficeRequest, pk) -> HttpResponse:
     case = get_case(request, pk, roles=WRITERS)
     form = NoteForm(request.POST, case=case)
     if not form.is_valid():

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -26,7 +27,7 @@ from casework.selectors import (
     constituent_list as constituent_list_query,
 )
 from casework.views import LIST_PAGE_SIZE, STAFF_ONLY, WRITERS, get_constituent
-from mpoffice.access import office_required
+from mpoffice.access import OfficeRequest, office_required
 from mpoffice.models import Role
 
 
@@ -63,7 +64,7 @@ def constituent_search(queryset, q: str):
 
 @require_GET
 @office_required()
-def constituent_list(request):
+def constituent_list(request: OfficeRequest) -> HttpResponse:
     form = ConstituentSearchForm(request.GET or None)
     query = form.data.get("q", "") if form.is_bound else ""
     constituents = constituent_search(constituent_list_query(membership=request.membership), query)
@@ -83,7 +84,7 @@ def constituent_list(request):
 
 @office_required()
 @require_GET
-def constituent_detail(request, pk):
+def constituent_detail(request: OfficeRequest, pk) -> HttpResponse:
     constituent = get_constituent(request, pk)
     if constituent.is_vulnerable or constituent.has_special_category_data:
         audit.record_view(constituent)  # who opened a vulnerable person's record is audited
@@ -119,7 +120,7 @@ def constituent_detail(request, pk):
 
 
 @office_required(*WRITERS)
-def constituent_create(request):
+def constituent_create(request: OfficeRequest) -> HttpResponse:
     duplicates = []
     if request.method == "POST":
         form = ConstituentForm(request.POST, duplicates_possible="save_anyway" in request.POST)
@@ -150,7 +151,7 @@ def _duplicate_keys(fields: dict) -> dict:
 
 
 @office_required()
-def constituent_edit(request, pk):
+def constituent_edit(request: OfficeRequest, pk) -> HttpResponse:
     constituent = get_constituent(request, pk, roles=WRITERS)
     form = ConstituentForm(request.POST or None, instance=constituent)
     if request.method == "POST" and form.is_valid():
@@ -166,13 +167,13 @@ def constituent_edit(request, pk):
 
 @require_GET
 @office_required(*STAFF_ONLY)
-def constituent_duplicate_list(request):
+def constituent_duplicate_list(request: OfficeRequest) -> HttpResponse:
     groups = suspected_duplicates(membership=request.membership)
     return render(request, "casework/constituent_duplicates.html", {"title": "Suspected duplicates", "groups": groups})
 
 
 @office_required()
-def constituent_merge(request, pk):
+def constituent_merge(request: OfficeRequest, pk) -> HttpResponse:
     """Merge this constituent (the duplicate) into a survivor chosen on the page."""
     merged = get_constituent(request, pk, roles=STAFF_ONLY)
     scope = constituents_for(membership=request.membership).exclude(pk=merged.pk)
@@ -213,7 +214,7 @@ def constituent_merge(request, pk):
 
 @require_GET
 @office_required()
-def constituent_autocomplete(request):
+def constituent_autocomplete(request: OfficeRequest) -> HttpResponse:
     """htmx: constituents matching what was typed, as checkboxes for the case form."""
     query = request.GET.get("q", "")
     results = []
@@ -223,7 +224,7 @@ def constituent_autocomplete(request):
 
 
 @office_required(*STAFF_ONLY)
-def postcode_upload(request):
+def postcode_upload(request: OfficeRequest) -> HttpResponse:
     form = PostcodeUploadForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():

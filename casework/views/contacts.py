@@ -1,20 +1,23 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from casework import audit, services
 from casework.forms import ContactForm
-from casework.models import Contact
+from casework.models import Case, Constituent, Contact
 from casework.selectors import cases_for
 from casework.views import WRITERS, get_attachment, get_case, get_constituent, get_contact, office_users
-from mpoffice.access import office_required
+from mpoffice.access import OfficeRequest, office_required
 
 
-def _contact_form(request, *, initial=None):
+def _contact_form(request: OfficeRequest, *, initial: dict[str, Any] | None = None) -> ContactForm:
     return ContactForm(
         request.POST or None,
         request.FILES or None,
@@ -24,7 +27,9 @@ def _contact_form(request, *, initial=None):
     )
 
 
-def _log_contact(request, *, constituent=None, case=None):
+def _log_contact(
+    request: OfficeRequest, *, constituent: Constituent | None = None, case: Case | None = None
+) -> HttpResponse:
     """The shared body of "log a contact" from a constituent's page or a case's page."""
     channel = request.GET.get("channel", "")
     initial = {"staff": request.user.pk, "channel": channel if channel in Contact.Channel.values else ""}
@@ -37,13 +42,13 @@ def _log_contact(request, *, constituent=None, case=None):
                 constituent=constituent,
                 case=case,
                 attachments=form.cleaned_data["attachments"],
-                **{name: form.cleaned_data[name] for name in ContactForm._meta.fields},
+                **{name: form.cleaned_data[name] for name in ContactForm.Meta.fields},
             )
         except services.AttachmentRefused as refusal:
             form.add_error("attachments", str(refusal))
         else:
             messages.success(request, "Contact logged.")
-            return redirect(case or constituent)
+            return redirect(case or constituent)  # type: ignore[arg-type]  # the caller gives one of them
     subject = case or constituent
     return render(
         request,
@@ -59,13 +64,13 @@ def _log_contact(request, *, constituent=None, case=None):
 
 
 @office_required()
-def contact_create_for_constituent(request, pk):
+def contact_create_for_constituent(request: OfficeRequest, pk) -> HttpResponse:
     constituent = get_constituent(request, pk, roles=WRITERS)
     return _log_contact(request, constituent=constituent)
 
 
 @office_required()
-def contact_create_for_case(request, pk):
+def contact_create_for_case(request: OfficeRequest, pk) -> HttpResponse:
     case = get_case(request, pk, roles=WRITERS)
     # The contact is with the case's (first) constituent, or the correspondent when they wrote.
     constituent = case.correspondent or case.constituents.order_by("case_links__pk").first()
@@ -74,7 +79,7 @@ def contact_create_for_case(request, pk):
 
 @office_required()
 @require_GET
-def attachment_download(request, pk):
+def attachment_download(request: OfficeRequest, pk) -> HttpResponseBase:
     """Attachments leave only through here: fetched through the member's scope and always sent
     as a download with the type found from the content, so a browser never renders them."""
     attachment = get_attachment(request, pk)
@@ -98,7 +103,7 @@ def attachment_download(request, pk):
 
 @require_POST
 @office_required()
-def contact_attach(request, pk):
+def contact_attach(request: OfficeRequest, pk) -> HttpResponse:
     contact = get_contact(request, pk, roles=WRITERS)
     case = get_object_or_404(cases_for(membership=request.membership), pk=request.POST.get("case") or 0)
     try:
@@ -107,4 +112,4 @@ def contact_attach(request, pk):
         messages.error(request, str(error))
     else:
         messages.success(request, f"The contact is now on case {case.reference} and its timeline.")
-    return redirect(contact.constituent) if contact.constituent_id else redirect(case)
+    return redirect(contact.constituent) if contact.constituent is not None else redirect(case)

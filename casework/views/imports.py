@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET
 from casework import exports, imports
 from casework.models import ImportBatch
 from casework.views import LIST_PAGE_SIZE, STAFF_ONLY
-from mpoffice.access import POST_ONLY, get_for_member, office_required
+from mpoffice.access import POST_ONLY, OfficeRequest, get_for_member, office_required
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # 100,000 rows of constituents are about 15 MB
 
@@ -28,11 +29,11 @@ class ImportForm(forms.Form):
         return upload
 
 
-def _batches(request):
+def _batches(request: OfficeRequest) -> QuerySet[ImportBatch]:
     return ImportBatch.objects.for_office(request.office)
 
 
-def _get_batch(request, pk: int, *, post_only: bool = False) -> ImportBatch:
+def _get_batch(request: OfficeRequest, pk: int, *, post_only: bool = False) -> ImportBatch:
     return get_for_member(
         request,
         _batches(request).select_related("created_by", "committed_by"),
@@ -44,7 +45,7 @@ def _get_batch(request, pk: int, *, post_only: bool = False) -> ImportBatch:
 
 
 @office_required(*STAFF_ONLY)
-def import_list(request):
+def import_list(request: OfficeRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -68,7 +69,7 @@ def import_list(request):
 
 @require_GET
 @office_required(*STAFF_ONLY)
-def import_template(request):
+def import_template(request: OfficeRequest) -> HttpResponse:
     """An empty CSV with the expected columns, to fill in."""
     kind = request.GET.get("kind", ImportBatch.Kind.CONSTITUENTS)
     spec = imports.SPECS.get(kind) or imports.SPECS[ImportBatch.Kind.CONSTITUENTS]
@@ -79,7 +80,7 @@ def import_template(request):
 
 @office_required()
 @require_GET
-def import_detail(request, pk: int):
+def import_detail(request: OfficeRequest, pk: int) -> HttpResponse:
     batch = _get_batch(request, pk)
     errors = Paginator(batch.errors, 100).get_page(request.GET.get("page"))
     return render(
@@ -96,7 +97,7 @@ def import_detail(request, pk: int):
 
 @office_required()
 @require_GET
-def import_progress(request, pk: int):
+def import_progress(request: OfficeRequest, pk: int) -> HttpResponse:
     """The progress fragment htmx polls; a finished import reloads the whole page."""
     batch = _get_batch(request, pk)
     response = render(request, "casework/imports/_progress.html", {"batch": batch})
@@ -106,7 +107,7 @@ def import_progress(request, pk: int):
 
 
 @office_required()
-def import_confirm(request, pk: int):
+def import_confirm(request: OfficeRequest, pk: int) -> HttpResponse:
     batch = _get_batch(request, pk, post_only=True)
     try:
         imports.import_commit(batch=batch, by=request.user)
@@ -116,7 +117,7 @@ def import_confirm(request, pk: int):
 
 
 @office_required()
-def import_cancel(request, pk: int):
+def import_cancel(request: OfficeRequest, pk: int) -> HttpResponse:
     batch = _get_batch(request, pk, post_only=True)
     imports.import_cancel(batch=batch)
     messages.info(request, "The import was cancelled; nothing was saved.")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET
 from casework import exports, search
 from casework.filters import CaseFilter
 from casework.selectors import cases_for, constituents_for
-from mpoffice.access import office_required
+from mpoffice.access import OfficeRequest, office_required
 from mpoffice.models import Role
 
 EXPORTERS = (Role.STAFF, Role.MP)  # a whole list leaving the system: not every caseworker's call
@@ -22,7 +23,7 @@ PAGE_SIZE = 25
 
 @require_GET
 @office_required()
-def constituent_search(request):
+def constituent_search(request: OfficeRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     found = search.constituent_search(membership=request.membership, query=query)
     page = Paginator(found.results, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -42,7 +43,7 @@ def constituent_search(request):
 
 @require_GET
 @office_required()
-def text_search(request):
+def text_search(request: OfficeRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     scope = "contacts" if request.GET.get("in") == "contacts" else "cases"
     page = search.text_search_page(
@@ -71,7 +72,7 @@ def _csv_response(filename: str, header, rows) -> StreamingHttpResponse:
 
 @require_GET
 @office_required(*EXPORTERS)
-def case_export(request):
+def case_export(request: OfficeRequest) -> HttpResponseBase:
     """The case list as filtered on screen (same query parameters), as CSV."""
     data = request.GET.copy()
     data.pop("page", None)
@@ -81,7 +82,7 @@ def case_export(request):
 
 @require_GET
 @office_required(*EXPORTERS)
-def constituent_export(request):
+def constituent_export(request: OfficeRequest) -> HttpResponseBase:
     """The constituents found by a search (or all of them without one), as CSV."""
     query = request.GET.get("q", "")
     if query.strip():

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -10,11 +11,11 @@ from casework.forms import TopicForm
 from casework.models import Topic
 from casework.selectors import topics_for
 from casework.views import STAFF_ONLY
-from mpoffice.access import get_for_member, office_required
+from mpoffice.access import OfficeRequest, get_for_member, office_required
 from mpoffice.models import Role
 
 
-def _get_topic(request, pk) -> Topic:
+def _get_topic(request: OfficeRequest, pk) -> Topic:
     """Topics are reference data: staff alone change them (403 after the lookup)."""
     return get_for_member(
         request, topics_for(membership=request.membership), roles=STAFF_ONLY, action="edit topics", pk=pk
@@ -23,7 +24,7 @@ def _get_topic(request, pk) -> Topic:
 
 @require_GET
 @office_required(Role.STAFF, Role.MP)
-def topic_list(request):
+def topic_list(request: OfficeRequest) -> HttpResponse:
     topics = list(topics_for(membership=request.membership).order_by("name"))
     top_level = [topic for topic in topics if topic.parent_id is None]
     children: dict[int, list[Topic]] = {}
@@ -39,7 +40,7 @@ def topic_list(request):
 
 
 @office_required(*STAFF_ONLY)
-def topic_create(request):
+def topic_create(request: OfficeRequest) -> HttpResponse:
     form = TopicForm(request.POST or None, office=request.office, initial={"parent": request.GET.get("parent")})
     if request.method == "POST" and form.is_valid():
         topic = form.save(commit=False)
@@ -50,7 +51,7 @@ def topic_create(request):
 
 
 @office_required()
-def topic_edit(request, pk):
+def topic_edit(request: OfficeRequest, pk) -> HttpResponse:
     topic = _get_topic(request, pk)
     form = TopicForm(request.POST or None, instance=topic, office=request.office)
     if request.method == "POST" and form.is_valid():
@@ -62,7 +63,7 @@ def topic_edit(request, pk):
 
 @require_POST
 @office_required()
-def topic_set_active(request, pk):
+def topic_set_active(request: OfficeRequest, pk) -> HttpResponse:
     topic = _get_topic(request, pk)
     active = request.POST.get("active") == "1"
     services.topic_set_active(topic=topic, active=active)

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import segno
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.safestring import SafeString, mark_safe
 from django_otp import devices_for_user
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -28,7 +30,7 @@ class PendingAuthenticator:
     secret: str  # base32, for typing into an app by hand
 
 
-def totp_pending(*, user) -> PendingAuthenticator:
+def totp_pending(*, user: User) -> PendingAuthenticator:
     """The unconfirmed authenticator being set up (made on first call, kept until confirmed)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False, name=AUTHENTICATOR_NAME).order_by("pk").first()
     if device is None:
@@ -47,7 +49,7 @@ def _base32(key: bytes) -> str:
 
 
 @transaction.atomic
-def totp_confirm(*, user, device: TOTPDevice, token: str) -> list[str] | None:
+def totp_confirm(*, user: User, device: TOTPDevice, token: str) -> list[str] | None:
     """Confirm ``device`` with a code from the app. Replaces any earlier authenticator and
     issues fresh recovery codes, returned once (they are stored only as used/unused tokens)."""
     if device.user_id != user.pk or device.confirmed or not device.verify_token(token.strip()):
@@ -59,7 +61,7 @@ def totp_confirm(*, user, device: TOTPDevice, token: str) -> list[str] | None:
 
 
 @transaction.atomic
-def recovery_codes_issue(*, user) -> list[str]:
+def recovery_codes_issue(*, user: User) -> list[str]:
     """New recovery codes; the old ones stop working."""
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
@@ -68,11 +70,12 @@ def recovery_codes_issue(*, user) -> list[str]:
     return codes
 
 
-def recovery_codes_left(*, user) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+def recovery_codes_left(*, user: User) -> int:
+    left: int = StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return left
 
 
-def token_check(*, user, token: str):
+def token_check(*, user: User, token: str) -> Device | None:
     """The confirmed device that accepts ``token`` (an app code or a recovery code), or None.
 
     Each device's own throttling applies: repeated wrong codes make it wait longer each time.
@@ -87,14 +90,14 @@ def token_check(*, user, token: str):
 
 
 @transaction.atomic
-def two_factor_remove(*, user) -> None:
+def two_factor_remove(*, user: User) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
 
 
-def demo_device_ensure(*, user) -> bool:
+def demo_device_ensure(*, user: User) -> bool:
     """Give a demo account the public demo authenticator (idempotent). True when created."""
     _device, created = TOTPDevice.objects.get_or_create(
         user=user, name=DEMO_DEVICE_NAME, defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True}
     )
-    return created
+    return bool(created)

@@ -6,6 +6,7 @@ import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -14,18 +15,23 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from mpoffice.access import SignedInRequest
 from mpoffice.twofactor import services, two_factor_required
 from mpoffice.twofactor.forms import SetupForm, TokenForm
 
 
-def _next_url(request) -> str:
+def _is_verified(request: SignedInRequest) -> bool:
+    return bool(request.user.is_verified())  # type: ignore[attr-defined]  # django_otp's OTPMiddleware adds it
+
+
+def _next_url(request: SignedInRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return "/"
 
 
-def _verified(request, device) -> None:
+def _verified(request: SignedInRequest, device) -> None:
     # A new session key once the second factor is in, as Django does after a password.
     request.session.cycle_key()
     django_otp.login(request, device)
@@ -33,8 +39,8 @@ def _verified(request, device) -> None:
 
 @never_cache
 @login_required
-def verify(request):
-    if request.user.is_verified():
+def verify(request: SignedInRequest) -> HttpResponse:
+    if _is_verified(request):
         return redirect(_next_url(request))
     if not user_has_device(request.user):
         return redirect("two-factor-setup")
@@ -60,9 +66,9 @@ def verify(request):
 
 @never_cache
 @login_required
-def setup(request):
+def setup(request: SignedInRequest) -> HttpResponse:
     """Add (or, once verified, replace) the authenticator app, then show recovery codes once."""
-    if user_has_device(request.user) and not request.user.is_verified():
+    if user_has_device(request.user) and not _is_verified(request):
         return redirect("two-factor-verify")
     pending = services.totp_pending(user=request.user)
     form = SetupForm(request.POST or None)
@@ -92,7 +98,7 @@ def setup(request):
 @never_cache
 @login_required
 @require_GET
-def overview(request):
+def overview(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "mpoffice/twofactor/overview.html",
@@ -108,8 +114,8 @@ def overview(request):
 @never_cache
 @require_POST
 @login_required
-def recovery_codes(request):
-    if not request.user.is_verified():
+def recovery_codes(request: SignedInRequest) -> HttpResponse:
+    if not _is_verified(request):
         return redirect("two-factor-verify")
     codes = services.recovery_codes_issue(user=request.user)
     return render(
@@ -119,7 +125,7 @@ def recovery_codes(request):
 
 @require_POST
 @login_required
-def remove(request):
+def remove(request: SignedInRequest) -> HttpResponse:
     """Only for people whose role does not require two-factor sign-in."""
     if two_factor_required(request):
         raise PermissionDenied("Your role requires two-factor sign-in.")

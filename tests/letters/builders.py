@@ -35,7 +35,7 @@ def _reply(office):
     mp = MembershipFactory(office=office, role=Role.MP)
     letter = make_letter(office, cases=[make_case(office)])
     services.letter_submit(letter=letter, by=None)
-    services.letter_approve(letter=letter, by=mp)
+    services.letter_approve(letter=letter, member=mp)
     services.letter_send(letter=letter, by=None, channel="post", sent_on=datetime.date(2026, 3, 2))
     reply = services.reply_record(
         letter=letter,

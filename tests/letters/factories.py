@@ -104,4 +104,4 @@ def make_letter(
 def approved_letter(office, mp_membership, **kwargs) -> Letter:
     letter = make_letter(office, **kwargs)
     services.letter_submit(letter=letter, by=None)
-    return services.letter_approve(letter=letter, by=mp_membership)
+    return services.letter_approve(letter=letter, member=mp_membership)

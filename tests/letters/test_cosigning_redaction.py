@@ -80,7 +80,7 @@ def test_cosigner_of_a_sent_letter_gets_a_redacted_pdf_not_the_one_sent(joint, o
     letter = joint["to_post"]
     services.letter_submit(letter=letter, by=None)
     for signing_office in (office, other_office):
-        services.letter_approve(letter=letter, by=MembershipFactory(office=signing_office, role=Role.MP))
+        services.letter_approve(letter=letter, member=MembershipFactory(office=signing_office, role=Role.MP))
     services.letter_send(letter=letter, by=None, channel="post", sent_on=datetime.date(2026, 3, 2))
     letter.refresh_from_db()
     assert letter.pdf, "the sent PDF is kept"

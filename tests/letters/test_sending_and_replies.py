@@ -239,7 +239,7 @@ def test_forwarding_a_reply_drafts_one_covering_letter_per_constituent_with_the_
         services.reply_forward(reply=reply, by=staff.user, template=template)
     # Approved and e-mailed, the covering letter carries the reply too.
     cover = covering[0]
-    services.letter_approve(letter=cover, by=mp)
+    services.letter_approve(letter=cover, member=mp)
     with django_capture_on_commit_callbacks(execute=True):
         services.letter_send(letter=cover, by=staff.user, channel="email")
     (message,) = mail.outbox

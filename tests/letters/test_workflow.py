@@ -36,10 +36,10 @@ def test_not_allowed_transition_is_refused_with_a_clear_message(office, staff):
 def test_full_workflow_records_every_transition(office, caseworker, staff, mp):
     letter = make_letter(office, by=caseworker.user)
     services.letter_submit(letter=letter, by=caseworker.user)
-    services.letter_return(letter=letter, by=mp, comment="Shorter, please.")
+    services.letter_return(letter=letter, member=mp, comment="Shorter, please.")
     assert letter.status == Status.RETURNED
     services.letter_submit(letter=letter, by=caseworker.user)
-    services.letter_approve(letter=letter, by=mp)
+    services.letter_approve(letter=letter, member=mp)
     assert letter.status == Status.APPROVED
     services.letter_send(letter=letter, by=staff.user, channel="post")
     services.letter_close(letter=letter, by=staff.user, comment="No reply needed")
@@ -59,7 +59,7 @@ def test_only_the_mp_role_approves(office, staff):
     letter = make_letter(office)
     services.letter_submit(letter=letter, by=None)
     with pytest.raises(services.LetterError, match="Only the MP"):
-        services.letter_approve(letter=letter, by=staff)
+        services.letter_approve(letter=letter, member=staff)
 
 
 def test_returning_needs_a_comment(office, mp):
@@ -68,7 +68,7 @@ def test_returning_needs_a_comment(office, mp):
     letter = make_letter(office)
     services.letter_submit(letter=letter, by=None)
     with pytest.raises(ValidationError):
-        services.letter_return(letter=letter, by=mp, comment="  ")
+        services.letter_return(letter=letter, member=mp, comment="  ")
     letter.refresh_from_db()
     assert letter.status == Status.AWAITING_APPROVAL
 
@@ -141,11 +141,11 @@ def test_joint_letter_is_listed_in_both_offices_and_each_mp_approves_their_own(
     assert letters_for(membership=mp).filter(pk=letter.pk).exists()
 
     services.letter_submit(letter=letter, by=staff.user)
-    services.letter_approve(letter=letter, by=other_mp)
+    services.letter_approve(letter=letter, member=other_mp)
     assert letter.status == Status.AWAITING_APPROVAL  # still waiting for the drafting MP
     with pytest.raises(services.LetterError):
-        services.letter_approve(letter=letter, by=other_mp)  # not twice
-    services.letter_approve(letter=letter, by=mp)
+        services.letter_approve(letter=letter, member=other_mp)  # not twice
+    services.letter_approve(letter=letter, member=mp)
     assert letter.status == Status.APPROVED
     states = dict(letter.signatories.values_list("office_id", "approved_by_id"))
     assert states == {office.pk: mp.user_id, other_office.pk: other_mp.user_id}

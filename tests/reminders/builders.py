@@ -35,7 +35,7 @@ def _bulk(office):
 
 @builder("letters:bulk-batch")
 def _bulk_batch(office):
-    from letters.bulk import bulk_chunk_process
+    from letters.services import bulk_chunk_process
     from tests.reminders.test_bulk import start_run
 
     run = _bulk_run(office)

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from campaigns.services import campaign_case_link
 from casework.models import Case, Contact
-from letters.bulk import (
+from letters.models import BulkItem, BulkRun, Letter, LetterTemplate, Status
+from letters.services import (
     bulk_chunk_process,
     bulk_progress,
     bulk_run_approve,
@@ -21,7 +22,6 @@ from letters.bulk import (
     bulk_run_start,
     bulk_runs_resume,
 )
-from letters.models import BulkItem, BulkRun, Letter, LetterTemplate, Status
 from mpoffice.models import Membership, Role
 from tests.campaigns.factories import CampaignFactory
 from tests.letters.factories import make_case, make_constituent
@@ -77,8 +77,8 @@ def start_run(run):
     """Start a run as staff, after the MP's approval when the office needs it."""
     run.refresh_from_db()
     if run.status == BulkRun.Status.AWAITING_APPROVAL:
-        bulk_run_approve(run=run, by=member(run.office, Role.MP))
-    return bulk_run_start(run=run, by=member(run.office, Role.STAFF))
+        bulk_run_approve(run=run, member=member(run.office, Role.MP))
+    return bulk_run_start(run=run, member=member(run.office, Role.STAFF))
 
 
 @pytest.fixture(autouse=True)
@@ -253,7 +253,7 @@ def test_mp_can_watch_but_not_start(office, mp, client_for):
     client = client_for(mp)
     assert client.get(reverse("letters:bulk-list")).status_code == 200
     assert client.get(reverse("letters:bulk-detail", args=[run.pk])).status_code == 200
-    bulk_run_approve(run=run, by=mp)
+    bulk_run_approve(run=run, member=mp)
     assert client.post(reverse("letters:bulk-start", args=[run.pk])).status_code == 403
     run.refresh_from_db()
     assert run.status == BulkRun.Status.APPROVED and not Letter.objects.exists()

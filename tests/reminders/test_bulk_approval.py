@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from campaigns.services import campaign_case_link, campaign_case_unlink
 from casework.models import Case
-from letters.bulk import bulk_run_approve, bulk_run_return, bulk_run_start
 from letters.models import BulkRun, Letter
+from letters.services import bulk_run_approve, bulk_run_return, bulk_run_start
 from mpoffice.models import Notification, Office
 from tests.letters.factories import make_case, make_constituent
 from tests.mpoffice.factories import MembershipFactory
@@ -148,7 +148,7 @@ def test_more_recipients_after_approval_sends_the_run_back_to_the_mp(
     office, staff, mp, client_for, django_capture_on_commit_callbacks
 ):
     run, campaign, _ = prepared(office, staff, client_for)
-    bulk_run_approve(run=run, by=mp)
+    bulk_run_approve(run=run, member=mp)
     newcomer = make_constituent(office, first_name="Newcomer", email="new@example.org")
     campaign_case_link(campaign=campaign, case=make_case(office, constituents=[newcomer]), by=None)
 
@@ -160,17 +160,17 @@ def test_more_recipients_after_approval_sends_the_run_back_to_the_mp(
     assert not Letter.objects.exists()
     assert run.items.filter(constituent=newcomer).exists()  # the MP now sees the new count
 
-    bulk_run_approve(run=run, by=mp)
+    bulk_run_approve(run=run, member=mp)
     with django_capture_on_commit_callbacks(execute=True):
-        assert bulk_run_start(run=run, by=staff)
+        assert bulk_run_start(run=run, member=staff)
     assert Letter.objects.count() == 4
 
 
 def test_fewer_recipients_after_approval_sends_the_run_back_to_the_mp(office, staff, mp, client_for):
     run, campaign, _ = prepared(office, staff, client_for)
-    bulk_run_approve(run=run, by=mp)
+    bulk_run_approve(run=run, member=mp)
     campaign_case_unlink(campaign=campaign, case=run.items.order_by("pk").first().case, by=None)
-    outcome = bulk_run_start(run=run, by=staff)
+    outcome = bulk_run_start(run=run, member=staff)
     assert not outcome and "3 letters approved, 2 now" in outcome.message
     run.refresh_from_db()
     assert run.status == BulkRun.Status.AWAITING_APPROVAL and run.total == 2
@@ -185,9 +185,9 @@ def test_a_filtered_run_is_counted_again_from_its_filters(office, staff, mp, cli
     )
     run = BulkRun.objects.get()
     assert run.total == 2 and run.case_filter == {"status": ["open_any"]}
-    bulk_run_approve(run=run, by=mp)
+    bulk_run_approve(run=run, member=mp)
     Case.objects.filter(pk=first.pk).update(status=Case.Status.CLOSED, outcome=Case.Outcome.RESOLVED)
-    outcome = bulk_run_start(run=run, by=staff)
+    outcome = bulk_run_start(run=run, member=staff)
     assert not outcome and "2 letters approved, 1 now" in outcome.message
     run.refresh_from_db()
     assert run.status == BulkRun.Status.AWAITING_APPROVAL
@@ -196,10 +196,10 @@ def test_a_filtered_run_is_counted_again_from_its_filters(office, staff, mp, cli
 
 def test_a_template_changed_after_approval_sends_the_run_back_to_the_mp(office, staff, mp, client_for):
     run, _, _ = prepared(office, staff, client_for)
-    bulk_run_approve(run=run, by=mp)
+    bulk_run_approve(run=run, member=mp)
     run.template.body += "\n\nP.S. Something the MP never read."
     run.template.save()
-    outcome = bulk_run_start(run=run, by=staff)
+    outcome = bulk_run_start(run=run, member=staff)
     assert not outcome and "template was changed" in outcome.message
     run.refresh_from_db()
     assert run.status == BulkRun.Status.AWAITING_APPROVAL and not Letter.objects.exists()
@@ -209,13 +209,13 @@ def test_a_swapped_recipient_at_the_same_count_gets_the_letter_instead(
     office, staff, mp, client_for, django_capture_on_commit_callbacks
 ):
     run, campaign, people = prepared(office, staff, client_for)
-    bulk_run_approve(run=run, by=mp)
+    bulk_run_approve(run=run, member=mp)
     leaver = run.items.order_by("pk").first()
     campaign_case_unlink(campaign=campaign, case=leaver.case, by=None)
     joiner = make_constituent(office, first_name="Joiner", email="joiner@example.org")
     campaign_case_link(campaign=campaign, case=make_case(office, constituents=[joiner]), by=None)
     with django_capture_on_commit_callbacks(execute=True):
-        assert bulk_run_start(run=run, by=staff)
+        assert bulk_run_start(run=run, member=staff)
     recipients = set(Letter.objects.values_list("recipient_constituent_id", flat=True))
     assert joiner.pk in recipients and leaver.constituent_id not in recipients and len(recipients) == 3
 
@@ -308,9 +308,9 @@ MAY = {
 def test_each_bulk_action_is_for_one_role(name, role, office, staff, mp, caseworker, client_for):
     run = make_run(office, campaign_with_cases(office, people=1)[0])
     if name == "letters:bulk-submit":
-        bulk_run_return(run=run, by=mp, comment="Try again.")
+        bulk_run_return(run=run, member=mp, comment="Try again.")
     if name == "letters:bulk-start":
-        bulk_run_approve(run=run, by=mp)
+        bulk_run_approve(run=run, member=mp)
     before = BulkRun.objects.get(pk=run.pk).status
     actor = {"caseworker": caseworker, "staff": staff, "mp": mp}[role]
     response = post(client_for(actor), name, run, {"comment": "Not this week."})

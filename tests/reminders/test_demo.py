@@ -9,10 +9,10 @@ from django.core.management import call_command
 from campaigns.models import Campaign
 from campaigns.services import campaign_cases
 from casework.models import Case
-from letters.bulk import bulk_preview, bulk_run_prepare
 from letters.demo import BULK_TEMPLATE, CAMPAIGN_NAME
 from letters.models import Letter, LetterTemplate
 from letters.reminders import sweep_replies_overdue
+from letters.services import bulk_preview, bulk_run_prepare
 from mpoffice.models import Notification, Reminder
 
 

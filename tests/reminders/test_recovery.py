@@ -19,9 +19,9 @@ from django.utils import timezone
 from casework import imports
 from casework.models import Constituent, ImportBatch
 from letters import services
-from letters.bulk import bulk_chunk_process
 from letters.emails import LETTER_OUTBOX, letter_emails_send
 from letters.models import Letter
+from letters.services import bulk_chunk_process
 from letters.tasks import letter_emails_sweep
 from mpoffice.outbox import message_id
 from privacy import services as dataprotection

@@ -32,8 +32,8 @@ from django_celery_beat.schedulers import ModelEntry
 from casework import imports
 from casework.models import Attachment, Case, Constituent, ImportBatch
 from letters import services
-from letters.bulk import bulk_run_prepare
 from letters.models import BulkItem, BulkRun, Letter, LetterTemplate, Status
+from letters.services import bulk_run_prepare
 from mpoffice.celery import app as celery_app
 from mpoffice.models import Notification, Reminder
 from mpoffice.outbox import message_id

@@ -145,7 +145,7 @@ def sensitive_world(office: Office) -> SensitiveWorld:
         cases=[case],
     )
     letters.letter_submit(letter=letter_to_post, by=assignee.user)
-    letters.letter_approve(letter=letter_to_post, by=mp)
+    letters.letter_approve(letter=letter_to_post, member=mp)
     letters.letter_send(letter=letter_to_post, by=staff.user, channel="post", sent_on=datetime.date(2026, 3, 2))
     reply = letters.reply_record(
         letter=letter_to_post,
@@ -339,7 +339,7 @@ def _campaign_case(world):
 
 
 def _bulk_run(world):
-    from letters.bulk import bulk_run_prepare
+    from letters.services import bulk_run_prepare
 
     return bulk_run_prepare(
         office=world.office,
@@ -367,7 +367,7 @@ def _bulk(world):
 
 @sensitive("letters:bulk-batch", omitted=True)
 def _bulk_batch(world):
-    from letters.bulk import bulk_chunk_process
+    from letters.services import bulk_chunk_process
     from tests.reminders.test_bulk import start_run
 
     run = _bulk_run(world)

@@ -35,8 +35,8 @@ from casework.services import attachment_add, case_set_constituents, case_set_st
 from inbound.models import InboundMessage
 from letters import reminders as letter_reminders
 from letters import services as letter_services
-from letters.bulk import bulk_run_prepare
 from letters.models import Letter, LetterTemplate
+from letters.services import bulk_run_prepare
 from mpoffice.models import Notification
 from privacy import services as dataprotection
 from privacy.models import RetentionReview, SharedTextReview
@@ -198,7 +198,7 @@ def build_person(world: World, client, capture, *, only_own_case: bool = False) 
         office=office, by=by, subject=mark(), body=f"Dear Minister,\n\n{mark()}", recipient_post=world.post, cases=[own]
     )
     letter_services.letter_submit(letter=to_post, by=by)
-    letter_services.letter_approve(letter=to_post, by=world.mp)
+    letter_services.letter_approve(letter=to_post, member=world.mp)
     letter_services.letter_send(letter=to_post, by=by, channel="post", sent_on=date.today() - timedelta(days=60))
     to_post.refresh_from_db()
     letter_reminders.reply_overdue_raise(to_post)
@@ -276,7 +276,7 @@ def _share_and_write(world: World, person: Constituent, client) -> None:
         cases=[world.shared],
     )
     letter_services.letter_submit(letter=to_person, by=by)
-    letter_services.letter_approve(letter=to_person, by=world.mp)
+    letter_services.letter_approve(letter=to_person, member=world.mp)
     letter_services.letter_send(letter=to_person, by=by, channel="post")
     letter_services.reply_record(
         letter=to_person,

@@ -138,7 +138,7 @@ def _sent_letter(office):
     mp = MembershipFactory(office=office, role=Role.MP)
     letter = make_letter(office, cases=[make_case(office)])
     letter_services.letter_submit(letter=letter, by=None)
-    letter_services.letter_approve(letter=letter, by=mp)
+    letter_services.letter_approve(letter=letter, member=mp)
     letter_services.letter_send(letter=letter, by=None, channel="post", sent_on=datetime.date(2026, 3, 2))
     return letter
 

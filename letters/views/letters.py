@@ -6,31 +6,27 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from letters import cosigning, selectors, services
-from letters.bulk import bulk_runs_waiting_for_mp
 from letters.forms import (
     CloseForm,
     CosignForm,
     ForwardForm,
     LetterForm,
     NewLetterForm,
-    OrganisationForm,
-    PostForm,
-    PostHolderForm,
     ReplyForm,
     ReturnForm,
     SendForm,
-    TemplateForm,
 )
-from letters.models import Letter, LetterTemplate, Organisation, Status
+from letters.models import Letter, Status
 from letters.pdf import letter_document, letter_html, letter_pdf
-from mpoffice.access import READ_METHODS, get_for_member, office_required, require_method, require_role
+from letters.services import bulk_runs_waiting_for_mp
+from mpoffice.access import READ_METHODS, OfficeRequest, get_for_member, office_required, require_method, require_role
 from mpoffice.models import Role
 
 DRAFTERS = (Role.CASEWORKER, Role.STAFF)
@@ -59,7 +55,7 @@ def get_letter(
     return letter
 
 
-def _errors_to_messages(request, error: ValidationError) -> None:
+def _errors_to_messages(request: OfficeRequest, error: ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
 
@@ -69,14 +65,14 @@ def _errors_to_messages(request, error: ValidationError) -> None:
 
 @require_GET
 @office_required()
-def letter_list(request):
+def letter_list(request: OfficeRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in Status.values:
         status = ""
     letters = selectors.letter_list(membership=request.membership, status=status)
     page = Paginator(letters, 25).get_page(request.GET.get("page"))
     for letter in page:
-        letter.subject_shown = cosigning.subject_for(letter, request.office)
+        letter.subject_shown = cosigning.subject_for(letter, request.office)  # type: ignore[attr-defined]  # for the template
     waiting = bulk_waiting = None
     if request.membership.is_mp:
         waiting = selectors.letters_waiting_for_mp(membership=request.membership).count()
@@ -96,7 +92,7 @@ def letter_list(request):
 
 
 @office_required()
-def letter_create(request):
+def letter_create(request: OfficeRequest) -> HttpResponse:
     require_role(request.membership, *DRAFTERS, action="draft letters")
     membership = request.membership
     if request.method == "POST":
@@ -129,7 +125,7 @@ def letter_create(request):
 
 
 @office_required()
-def letter_detail(request, pk: int):
+def letter_detail(request: OfficeRequest, pk: int) -> HttpResponse:
     letter = get_letter(request, pk, methods=READ_METHODS)
     membership = request.membership
     own = letter.office_id == request.office.pk
@@ -164,7 +160,7 @@ def letter_detail(request, pk: int):
 
 
 @office_required()
-def letter_edit(request, pk: int):
+def letter_edit(request: OfficeRequest, pk: int) -> HttpResponse:
     letter = get_letter(request, pk, own=True, roles=DRAFTERS, action="edit letters")
     if not letter.is_editable:
         messages.error(request, f"This letter is {letter.get_status_display().lower()}: its text can no longer change.")
@@ -228,7 +224,7 @@ def letter_edit(request, pk: int):
 
 
 @office_required()
-def letter_submit(request, pk: int):
+def letter_submit(request: OfficeRequest, pk: int) -> HttpResponse:
     letter = get_letter(request, pk, own=True, roles=DRAFTERS, action="submit letters for approval")
     if request.method != "POST":
         return redirect(letter)
@@ -241,7 +237,7 @@ def letter_submit(request, pk: int):
 
 
 @office_required()
-def letter_cosign(request, pk: int):
+def letter_cosign(request: OfficeRequest, pk: int) -> HttpResponse:
     letter = get_letter(request, pk, own=True, roles=(Role.STAFF,), action="invite a co-signing MP")
     if request.method != "POST":
         return redirect(letter)
@@ -258,12 +254,12 @@ def letter_cosign(request, pk: int):
 
 
 @office_required()
-def letter_approve(request, pk: int):
+def letter_approve(request: OfficeRequest, pk: int) -> HttpResponse:
     letter = get_letter(request, pk, roles=(Role.MP,), action="approve letters")
     if request.method != "POST":
         return redirect(letter)
     try:
-        letter = services.letter_approve(letter=letter, by=request.membership)
+        letter = services.letter_approve(letter=letter, member=request.membership)
         if letter.status == Status.APPROVED:
             messages.success(request, "Approved. The office can now send it.")
         else:
@@ -274,14 +270,14 @@ def letter_approve(request, pk: int):
 
 
 @office_required()
-def letter_return(request, pk: int):
+def letter_return(request: OfficeRequest, pk: int) -> HttpResponse:
     letter = get_letter(request, pk, roles=(Role.MP,), action="return letters")
     if request.method != "POST":
         return redirect(letter)
     form = ReturnForm(request.POST)
     if form.is_valid():
         try:
-            services.letter_return(letter=letter, by=request.membership, comment=form.cleaned_data["comment"])
+            services.letter_return(letter=letter, member=request.membership, comment=form.cleaned_data["comment"])
             messages.success(request, "Returned to the drafter with your comments.")
         except services.LetterError as error:
             messages.error(request, str(error))
@@ -291,7 +287,7 @@ def letter_return(request, pk: int):
 
 
 @office_required()
-def letter_send(request, pk: int):
+def letter_send(request: OfficeRequest, pk: int) -> HttpResponse:
     letter = get_letter(request, pk, own=True, roles=(Role.STAFF,), action="send letters")
     if letter.status != Status.APPROVED:
         messages.error(request, letter.transition_refusal(Status.SENT))
@@ -317,7 +313,7 @@ def letter_send(request, pk: int):
 
 
 @office_required()
-def letter_close(request, pk: int):
+def letter_close(request: OfficeRequest, pk: int) -> HttpResponse:
     letter = get_letter(request, pk, own=True, roles=(Role.STAFF, Role.CASEWORKER), action="close letters")
     if request.method != "POST":
         return redirect(letter)
@@ -332,7 +328,7 @@ def letter_close(request, pk: int):
 
 
 @office_required()
-def letter_publish(request, pk: int):
+def letter_publish(request: OfficeRequest, pk: int) -> HttpResponse:
     letter = get_letter(request, pk, own=True, roles=(Role.STAFF,), action="publish letters")
     if request.method != "POST":
         return redirect(letter)
@@ -345,13 +341,13 @@ def letter_publish(request, pk: int):
 
 
 @office_required()
-def letter_preview(request, pk: int):
+def letter_preview(request: OfficeRequest, pk: int) -> HttpResponse:
     letter = get_letter(request, pk, methods=READ_METHODS)
     return HttpResponse(letter_html(letter, redacted=cosigning.sees_redacted(letter, request.office)))
 
 
 @office_required()
-def letter_pdf_view(request, pk: int):
+def letter_pdf_view(request: OfficeRequest, pk: int) -> HttpResponseBase:
     letter = get_letter(request, pk, methods=READ_METHODS)
     filename = f"{letter.reference}.pdf"
     redacted = cosigning.sees_redacted(letter, request.office)
@@ -367,7 +363,7 @@ def letter_pdf_view(request, pk: int):
 
 
 @office_required()
-def reply_create(request, pk: int):
+def reply_create(request: OfficeRequest, pk: int) -> HttpResponse:
     letter = get_letter(request, pk, own=True, roles=DRAFTERS, action="record replies")
     if letter.status not in (Status.SENT, Status.REPLY_RECEIVED):
         messages.error(request, "A reply can be recorded only for a letter that has been sent.")
@@ -412,7 +408,7 @@ def reply_create(request, pk: int):
 
 
 @office_required()
-def reply_document(request, pk: int):
+def reply_document(request: OfficeRequest, pk: int) -> HttpResponseBase:
     scope = selectors.replies_for(membership=request.membership).exclude(document="")
     reply = get_for_member(request, scope, methods=READ_METHODS, pk=pk)
     return FileResponse(
@@ -424,7 +420,7 @@ def reply_document(request, pk: int):
 
 
 @office_required()
-def reply_forward(request, pk: int):
+def reply_forward(request: OfficeRequest, pk: int) -> HttpResponse:
     scope = selectors.replies_for(membership=request.membership)
     reply = get_for_member(request, scope, roles=DRAFTERS, action="forward replies", pk=pk)
     form = ForwardForm(request.POST or None, membership=request.membership)
@@ -445,7 +441,7 @@ def reply_forward(request, pk: int):
 
 @require_GET
 @office_required()
-def replies_report(request):
+def replies_report(request: OfficeRequest) -> HttpResponse:
     membership = request.membership
     today = timezone.localdate()
     awaiting = Paginator(selectors.replies_awaiting(membership=membership), 50).get_page(request.GET.get("page"))
@@ -460,150 +456,3 @@ def replies_report(request):
             "times": list(selectors.reply_times_by_organisation(membership=membership)),
         },
     )
-
-
-# --- address book ---------------------------------------------------------------------------
-
-
-@require_GET
-@office_required()
-def organisation_list(request):
-    organisations = selectors.organisations_for(membership=request.membership).prefetch_related("posts")
-    page = Paginator(organisations, 50).get_page(request.GET.get("page"))
-    return render(request, "letters/organisation_list.html", {"title": "Organisations", "page": page})
-
-
-def _organisation_form(request, organisation: Organisation | None):
-    require_role(request.membership, Role.STAFF, action="edit the address book")
-    form = OrganisationForm(request.POST or None, instance=organisation, office=request.office)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                organisation = form.save()
-        except IntegrityError:  # a colleague saved the same name a moment ago
-            form.add_error("name", "This office already has an organisation with that name.")
-        else:
-            messages.success(request, f"{organisation.name} saved.")
-            return redirect(organisation)
-    title = f"Edit {organisation.name}" if organisation else "New organisation"
-    return render(request, "letters/simple_form.html", {"title": title, "form": form, "back": organisation})
-
-
-@office_required()
-def organisation_create(request):
-    return _organisation_form(request, None)
-
-
-def _organisation_to_edit(request, pk: int) -> Organisation:
-    scope = selectors.organisations_for(membership=request.membership)
-    return get_for_member(request, scope, roles=(Role.STAFF,), action="edit the address book", pk=pk)
-
-
-@office_required()
-def organisation_edit(request, pk: int):
-    return _organisation_form(request, _organisation_to_edit(request, pk))
-
-
-@office_required()
-def organisation_detail(request, pk: int):
-    scope = selectors.organisations_for(membership=request.membership)
-    organisation = get_for_member(request, scope, methods=READ_METHODS, pk=pk)
-    posts = organisation.posts.prefetch_related("holders")
-    today = timezone.localdate()
-    return render(
-        request,
-        "letters/organisation_detail.html",
-        {
-            "title": organisation.name,
-            "organisation": organisation,
-            "posts": posts,
-            "today": today,
-            "is_staff": request.membership.has_role(Role.STAFF),
-        },
-    )
-
-
-@office_required()
-def post_create(request, pk: int):
-    organisation = _organisation_to_edit(request, pk)
-    form = PostForm(request.POST or None, organisation=organisation)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                form.save()
-        except IntegrityError:  # a colleague saved the same title a moment ago
-            form.add_error("title", "This organisation already has a post with that title.")
-        else:
-            messages.success(request, "Post added. Now add who holds it.")
-            return redirect(organisation)
-    return render(
-        request,
-        "letters/simple_form.html",
-        {"title": f"New post at {organisation.name}", "form": form, "back": organisation},
-    )
-
-
-@office_required()
-def holder_create(request, pk: int):
-    organisation = _organisation_to_edit(request, pk)
-    form = PostHolderForm(request.POST or None, organisation=organisation)
-    if request.method == "POST" and form.is_valid():
-        form.instance.office = request.office
-        form.save()
-        messages.success(request, "Post-holder added.")
-        return redirect(organisation)
-    return render(
-        request,
-        "letters/simple_form.html",
-        {"title": f"New post-holder at {organisation.name}", "form": form, "back": organisation},
-    )
-
-
-# --- templates ------------------------------------------------------------------------------
-
-
-@require_GET
-@office_required()
-def template_list(request):
-    templates = selectors.templates_for(membership=request.membership)
-    return render(
-        request,
-        "letters/template_list.html",
-        {
-            "title": "Letter templates",
-            "templates": templates,
-            "is_staff": request.membership.has_role(Role.STAFF),
-        },
-    )
-
-
-def _template_form(request, template: LetterTemplate | None):
-    require_role(request.membership, Role.STAFF, action="edit letter templates")
-    form = TemplateForm(request.POST or None, instance=template, office=request.office)
-    if request.method == "POST" and form.is_valid():
-        if template is None:
-            form.instance.created_by = request.user
-        try:
-            with transaction.atomic():
-                template = form.save()
-        except IntegrityError:  # a colleague saved the same name a moment ago
-            form.add_error("name", "This office already has a template with that name.")
-        else:
-            messages.success(request, f"Template “{template.name}” saved.")
-            return redirect("letters:template-list")
-    from letters.merge import MERGE_FIELDS
-
-    title = f"Edit template {template.name}" if template else "New letter template"
-    return render(request, "letters/template_form.html", {"title": title, "form": form, "fields": MERGE_FIELDS})
-
-
-@office_required()
-def template_create(request):
-    return _template_form(request, None)
-
-
-@office_required()
-def template_edit(request, pk: int):
-    scope = selectors.templates_for(membership=request.membership)
-    template = get_for_member(request, scope, roles=(Role.STAFF,), action="edit letter templates", pk=pk)
-    return _template_form(request, template)

@@ -1,23 +1,23 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from mpoffice.access import office_required
+from mpoffice.access import OfficeRequest, SignedInRequest, office_required
 from mpoffice.forms import LetterheadForm, OfficeSettingsForm, OfficeSwitchForm
 from mpoffice.middleware import SESSION_OFFICE_KEY
 from mpoffice.models import Office, Role, SweepError
 from mpoffice.selectors import office_setting_changes, sweep_runs_for, system_health
-from mpoffice.services import AUDITED_OFFICE_SETTINGS, office_settings_update
+from mpoffice.services import AUDITED_OFFICE_SETTINGS, office_letterhead_update, office_settings_update
 from mpoffice.status import status_panels
 
 
 @login_required
 @require_GET
-def no_office(request):
+def no_office(request: SignedInRequest) -> HttpResponse:
     if request.membership:
         return redirect("home")
     return render(request, "mpoffice/no_office.html", status=403)
@@ -25,7 +25,7 @@ def no_office(request):
 
 @require_POST
 @login_required
-def office_switch(request):
+def office_switch(request: SignedInRequest) -> HttpResponse:
     form = OfficeSwitchForm(request.POST, memberships=list(request.memberships))
     if not form.is_valid():
         # Only the user's own offices are valid choices; anything else does not exist for them.
@@ -38,14 +38,14 @@ def office_switch(request):
 
 @never_cache
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     health = system_health()
     return JsonResponse(health, status=200 if health["ok"] else 503)
 
 
 @office_required(Role.STAFF, Role.MP)
 @require_GET
-def system_status(request):
+def system_status(request: OfficeRequest) -> HttpResponse:
     return render(
         request,
         "mpoffice/system_status.html",
@@ -60,17 +60,17 @@ def system_status(request):
 
 
 @office_required(Role.STAFF)
-def letterhead_edit(request):
+def letterhead_edit(request: OfficeRequest) -> HttpResponse:
     form = LetterheadForm(request.POST or None, request.FILES or None, instance=request.office)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        office_letterhead_update(office=form.save(commit=False))
         messages.success(request, "Letterhead saved. New letters use it; letters already sent keep theirs.")
         return redirect("letterhead")
     return render(request, "mpoffice/letterhead.html", {"form": form, "title": "Letterhead"})
 
 
 @office_required(Role.STAFF, Role.MP)
-def office_settings(request):
+def office_settings(request: OfficeRequest) -> HttpResponse:
     """Staff change the office's settings; the MP reads them. Every change is audited and listed."""
     office = request.office
     current = {name: getattr(office, name) for name in AUDITED_OFFICE_SETTINGS}
@@ -79,7 +79,7 @@ def office_settings(request):
         if not request.membership.is_staff_role:
             raise PermissionDenied("Only office staff change the office's settings.")
         if form.is_valid():
-            changed = office_settings_update(office=office, by=request.membership, **form.cleaned_data)
+            changed = office_settings_update(office=office, member=request.membership, **form.cleaned_data)
             messages.success(request, "Settings saved." if changed else "Nothing changed.")
             return redirect("office-settings")
     labels = {name: Office._meta.get_field(name).verbose_name for name in AUDITED_OFFICE_SETTINGS}

@@ -7,19 +7,22 @@ is fetched through the member's office (another office's run is a 404)."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns.services import campaign_cases, campaigns_for
+from campaigns.services import campaign_cases
 from casework.filters import CaseFilter
 from casework.selectors import cases_for
-from letters.bulk import (
+from letters.forms import BulkNewForm, BulkReturnForm
+from letters.models import BulkBatch, BulkItem, BulkRun
+from letters.services import (
+    LetterError,
     bulk_preview,
     bulk_progress,
     bulk_run_approve,
@@ -29,10 +32,7 @@ from letters.bulk import (
     bulk_run_start,
     bulk_run_submit,
 )
-from letters.models import BulkBatch, BulkItem, BulkRun
-from letters.selectors import templates_for
-from letters.services import LetterError
-from mpoffice.access import READ_METHODS, get_for_member, office_required
+from mpoffice.access import READ_METHODS, OfficeRequest, get_for_member, office_required
 from mpoffice.models import Role
 
 RUNNERS = (Role.STAFF,)
@@ -40,41 +40,7 @@ APPROVERS = (Role.MP,)
 WATCHERS = (Role.STAFF, Role.MP)
 
 
-class BulkNewForm(forms.Form):
-    template = forms.ModelChoiceField(queryset=None, label="Letter template", empty_label="Choose a template")
-    source = forms.ChoiceField(
-        label="Who gets the letter",
-        choices=[
-            ("campaign", "Every constituent on a campaign's cases"),
-            ("cases", "Every constituent on the cases matching the filters below"),
-        ],
-        widget=forms.RadioSelect,
-        initial="campaign",
-    )
-    campaign = forms.ModelChoiceField(queryset=None, required=False, empty_label="Choose a campaign")
-
-    def __init__(self, *args, membership, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["template"].queryset = templates_for(membership=membership)
-        self.fields["campaign"].queryset = campaigns_for(membership=membership)
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("source") == "campaign" and not cleaned.get("campaign"):
-            self.add_error("campaign", "Choose the campaign whose constituents should get the letter.")
-        return cleaned
-
-
-class BulkReturnForm(forms.Form):
-    comment = forms.CharField(
-        label="What should change?",
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The staff member who prepared it is told, with your comment.",
-    )
-
-
-def _run(request, pk: int, *, methods=()) -> BulkRun:
+def _run(request: OfficeRequest, pk: int, *, methods=()) -> BulkRun:
     scope = BulkRun.objects.for_office(request.office).select_related(
         "office", "template", "campaign", "created_by", "approved_by", "returned_by"
     )
@@ -83,7 +49,7 @@ def _run(request, pk: int, *, methods=()) -> BulkRun:
 
 @require_GET
 @office_required(*WATCHERS)
-def bulk_list(request):
+def bulk_list(request: OfficeRequest) -> HttpResponse:
     runs = BulkRun.objects.for_office(request.office).select_related("template", "created_by").order_by("-created_at")
     status = request.GET.get("status", "")
     if status in BulkRun.Status.values:
@@ -126,7 +92,7 @@ def _filter_description(case_filter: CaseFilter) -> str:
 
 
 @office_required(*RUNNERS)
-def bulk_new(request):
+def bulk_new(request: OfficeRequest) -> HttpResponse:
     membership = request.membership
     data = request.POST if request.method == "POST" else None
     form = BulkNewForm(data, membership=membership)
@@ -164,7 +130,9 @@ def bulk_new(request):
     )
 
 
-def _detail(request, run: BulkRun, *, return_form: BulkReturnForm | None = None, status: int = 200):
+def _detail(
+    request: OfficeRequest, run: BulkRun, *, return_form: BulkReturnForm | None = None, status: int = 200
+) -> HttpResponse:
     failures = Paginator(
         run.items.filter(status=BulkItem.Status.FAILED).select_related("constituent", "case").order_by("pk"), 50
     ).get_page(request.GET.get("page"))
@@ -185,23 +153,23 @@ def _detail(request, run: BulkRun, *, return_form: BulkReturnForm | None = None,
 
 
 @office_required(*WATCHERS)
-def bulk_detail(request, pk: int):
+def bulk_detail(request: OfficeRequest, pk: int) -> HttpResponse:
     run = _run(request, pk, methods=READ_METHODS)
     return _detail(request, run)
 
 
 @office_required(*WATCHERS)
-def bulk_progress_view(request, pk: int):
+def bulk_progress_view(request: OfficeRequest, pk: int) -> HttpResponse:
     run = _run(request, pk, methods=READ_METHODS)
     return render(request, "letters/includes/bulk_progress.html", {"run": run, "progress": bulk_progress(run=run)})
 
 
 @require_POST
 @office_required(*RUNNERS)
-def bulk_start(request, pk: int):
+def bulk_start(request: OfficeRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     try:
-        outcome = bulk_run_start(run=run, by=request.membership)
+        outcome = bulk_run_start(run=run, member=request.membership)
     except LetterError as error:
         messages.error(request, str(error))
     else:
@@ -211,10 +179,10 @@ def bulk_start(request, pk: int):
 
 @require_POST
 @office_required(*RUNNERS)
-def bulk_submit(request, pk: int):
+def bulk_submit(request: OfficeRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     try:
-        run = bulk_run_submit(run=run, by=request.membership)
+        run = bulk_run_submit(run=run, member=request.membership)
     except LetterError as error:
         messages.error(request, str(error))
     else:
@@ -224,10 +192,10 @@ def bulk_submit(request, pk: int):
 
 @require_POST
 @office_required(*APPROVERS)
-def bulk_approve(request, pk: int):
+def bulk_approve(request: OfficeRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     try:
-        run = bulk_run_approve(run=run, by=request.membership)
+        run = bulk_run_approve(run=run, member=request.membership)
     except LetterError as error:
         messages.error(request, str(error))
     else:
@@ -237,13 +205,13 @@ def bulk_approve(request, pk: int):
 
 @require_POST
 @office_required(*APPROVERS)
-def bulk_return(request, pk: int):
+def bulk_return(request: OfficeRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     form = BulkReturnForm(request.POST)
     if not form.is_valid():
         return _detail(request, run, return_form=form, status=400)
     try:
-        bulk_run_return(run=run, by=request.membership, comment=form.cleaned_data["comment"])
+        bulk_run_return(run=run, member=request.membership, comment=form.cleaned_data["comment"])
     except LetterError as error:
         messages.error(request, str(error))
     else:
@@ -253,7 +221,7 @@ def bulk_return(request, pk: int):
 
 @require_POST
 @office_required(*RUNNERS)
-def bulk_cancel(request, pk: int):
+def bulk_cancel(request: OfficeRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     if bulk_run_cancel(run=run):
         messages.success(request, "Bulk reply cancelled. Letters already made stay recorded on their cases.")
@@ -263,7 +231,7 @@ def bulk_cancel(request, pk: int):
 
 
 @office_required(*WATCHERS)
-def bulk_batch_pdf(request, pk: int):
+def bulk_batch_pdf(request: OfficeRequest, pk: int) -> HttpResponseBase:
     batch = get_for_member(request, BulkBatch.objects.for_office(request.office), methods=READ_METHODS, pk=pk)
     return FileResponse(
         batch.pdf.open("rb"),

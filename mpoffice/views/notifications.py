@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from mpoffice.access import office_required
-from mpoffice.models import Delivery
+from mpoffice.access import OfficeRequest, office_required
+from mpoffice.forms import PreferenceForm
 from mpoffice.notifications import (
     delivery_for,
     delivery_set,
@@ -20,18 +20,9 @@ from mpoffice.notifications import (
 )
 
 
-class PreferenceForm(forms.Form):
-    delivery = forms.ChoiceField(
-        label="How should Postbag tell you about reminders?",
-        choices=Delivery.choices,
-        widget=forms.RadioSelect,
-        help_text="Notifications always appear in Postbag as well. The weekly summary always goes by e-mail.",
-    )
-
-
 @require_GET
 @office_required()
-def notification_list(request):
+def notification_list(request: OfficeRequest) -> HttpResponse:
     show = "unread" if request.GET.get("show") == "unread" else "all"
     notifications = notifications_for(membership=request.membership).order_by("-created_at", "-pk")
     if show == "unread":
@@ -46,7 +37,7 @@ def notification_list(request):
 
 @require_POST
 @office_required()
-def notification_read(request, pk: int):
+def notification_read(request: OfficeRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(notifications_for(membership=request.membership), pk=pk)
     notification_mark_read(notification=notification)
     if request.POST.get("open") and url_has_allowed_host_and_scheme(notification.url, allowed_hosts=None):
@@ -56,14 +47,14 @@ def notification_read(request, pk: int):
 
 @require_POST
 @office_required()
-def notification_read_all(request):
+def notification_read_all(request: OfficeRequest) -> HttpResponse:
     count = notifications_mark_all_read(membership=request.membership)
     messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
     return redirect("notification-list")
 
 
 @office_required()
-def notification_preferences(request):
+def notification_preferences(request: OfficeRequest) -> HttpResponse:
     if request.method == "POST":
         form = PreferenceForm(request.POST)
         if form.is_valid():

@@ -27,15 +27,13 @@ again once it has been still for ``BULK_STALL_SECONDS``.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
@@ -44,26 +42,17 @@ from django.utils.datastructures import MultiValueDict
 from campaigns.models import Campaign
 from campaigns.services import campaign_cases
 from casework.filters import CaseFilter
-from casework.models import Case, CaseConstituent, Constituent
+from casework.models import Case, CaseConstituent
 from casework.selectors import cases_for
-from letters import merge
-from letters.emails import letter_emails_send
 from letters.models import (
-    BulkBatch,
     BulkItem,
     BulkRun,
     Letter,
     LetterTemplate,
 )
-from letters.pdf import (
-    constituent_recipient,
-    letter_html,
-    merge_values_for,
-)
-from letters.services import LetterError, letter_create, letter_record_sent
+from letters.services.errors import LetterError
 from mpoffice.models import Membership, Office
 from mpoffice.notifications import notifications_create
-from mpoffice.pdf import pdf_render
 
 logger = logging.getLogger(__name__)
 
@@ -101,19 +90,20 @@ def _recipient_source(*, run: BulkRun, membership: Membership) -> QuerySet[Case]
     """The cases the run's recipients come from, as they are now: its campaign's, or the
     case list with the filters chosen when it was prepared."""
     cases = cases_for(membership=membership)
-    if run.campaign_id is not None:
+    if run.campaign is not None:
         return campaign_cases(campaign=run.campaign, cases=cases)
     if run.case_filter is None:
         raise BulkRunError(
             "The campaign this bulk reply was prepared for has been deleted. Discard it and prepare a new one."
         )
-    case_filter = CaseFilter(MultiValueDict(run.case_filter), queryset=cases, membership=membership)
+    case_filter = CaseFilter(MultiValueDict(run.case_filter), queryset=cases, membership=membership)  # type: ignore[no-untyped-call]  # django-filter is untyped
     if not case_filter.is_valid():
         raise BulkRunError(
             "The case filters this bulk reply was prepared with no longer apply (a topic, ward, tag or person "
             "has gone). Discard it and prepare a new one."
         )
-    return case_filter.qs
+    filtered: QuerySet[Case] = case_filter.qs
+    return filtered
 
 
 def _items_replace(*, run: BulkRun, recipients: list[tuple[int, int]]) -> None:
@@ -141,7 +131,7 @@ def _nobody() -> LetterError:
 def bulk_run_prepare(
     *,
     office: Office,
-    by,
+    by: User,
     template: LetterTemplate,
     cases: QuerySet[Case],
     description: str,
@@ -195,13 +185,13 @@ def _tell_preparer(run: BulkRun, *, kind: str, title: str, body: str = "") -> No
 
 
 @transaction.atomic
-def bulk_run_submit(*, run: BulkRun, by: Membership) -> BulkRun:
+def bulk_run_submit(*, run: BulkRun, member: Membership) -> BulkRun:
     """Ask the MP (again) to approve a run: one prepared while staff could send bulk replies
     themselves, or one the MP returned. Its recipients are counted afresh first."""
     run = _locked(run)
     if run.status not in (BulkRun.Status.DRAFT, BulkRun.Status.RETURNED):
         raise BulkRunError("This bulk reply is not a draft or a returned one: there is nothing to ask the MP.")
-    recipients = bulk_recipients(cases=_recipient_source(run=run, membership=by))
+    recipients = bulk_recipients(cases=_recipient_source(run=run, membership=member))
     if not recipients:
         raise _nobody()
     _items_replace(run=run, recipients=recipients)
@@ -211,26 +201,26 @@ def bulk_run_submit(*, run: BulkRun, by: Membership) -> BulkRun:
 
 
 @transaction.atomic
-def bulk_run_approve(*, run: BulkRun, by: Membership) -> BulkRun:
+def bulk_run_approve(*, run: BulkRun, member: Membership) -> BulkRun:
     """The MP approves the template and the number of letters; staff may then start the run."""
     run = _locked(run)
     if run.status != BulkRun.Status.AWAITING_APPROVAL:
         raise BulkRunError("This bulk reply is not waiting for approval.")
     run.status = BulkRun.Status.APPROVED
-    run.approved_by, run.approved_at = by.user, timezone.now()
+    run.approved_by, run.approved_at = member.user, timezone.now()
     run.approved_total, run.approved_template_fingerprint = run.total, run.template.fingerprint
     run.save(update_fields=["status", "approved_by", "approved_at", "approved_total", "approved_template_fingerprint"])
     _tell_preparer(
         run,
         kind="bulk_approved",
         title=f"Bulk reply #{run.pk} approved: {run.total} letters may be sent",
-        body=f"{by.user.get_full_name() or by.user.get_username()} approved it. Start it from its page.",
+        body=f"{member.user.get_full_name() or member.user.get_username()} approved it. Start it from its page.",
     )
     return run
 
 
 @transaction.atomic
-def bulk_run_return(*, run: BulkRun, by: Membership, comment: str) -> BulkRun:
+def bulk_run_return(*, run: BulkRun, member: Membership, comment: str) -> BulkRun:
     """The MP sends a run back to the staff member who prepared it, saying what should change."""
     comment = comment.strip()
     if not comment:
@@ -239,7 +229,7 @@ def bulk_run_return(*, run: BulkRun, by: Membership, comment: str) -> BulkRun:
     if run.status not in (BulkRun.Status.AWAITING_APPROVAL, BulkRun.Status.APPROVED):
         raise BulkRunError("This bulk reply is not waiting for approval, or has already started.")
     run.status = BulkRun.Status.RETURNED
-    run.returned_by, run.returned_at, run.return_comment = by.user, timezone.now(), comment
+    run.returned_by, run.returned_at, run.return_comment = member.user, timezone.now(), comment
     run.approved_by, run.approved_at, run.approved_total, run.approved_template_fingerprint = None, None, None, ""
     run.save()
     _tell_preparer(run, kind="bulk_returned", title=f"Bulk reply #{run.pk} returned by the MP", body=comment)
@@ -276,7 +266,7 @@ def _approval_lapsed(*, run: BulkRun, membership: Membership) -> str:
     return " ".join(reasons)
 
 
-def bulk_run_start(*, run: BulkRun, by: Membership) -> BulkStart:
+def bulk_run_start(*, run: BulkRun, member: Membership) -> BulkStart:
     """Start a run (once: a second click starts nothing more).
 
     Unless the office lets staff send bulk replies themselves, only a run the MP approved
@@ -294,7 +284,7 @@ def bulk_run_start(*, run: BulkRun, by: Membership) -> BulkStart:
                 return BulkStart(False, "This office's bulk replies need the MP's approval: ask the MP to approve it.")
             if run.status != BulkRun.Status.APPROVED:
                 return BulkStart(False, "This bulk reply is waiting for the MP's approval; it can start once approved.")
-            if reason := _approval_lapsed(run=run, membership=by):
+            if reason := _approval_lapsed(run=run, membership=member):
                 run.status = BulkRun.Status.AWAITING_APPROVAL
                 run.approved_by, run.approved_at, run.approved_total = None, None, None
                 run.approved_template_fingerprint = ""
@@ -379,253 +369,3 @@ def bulk_progress(*, run: BulkRun) -> Progress:
         to_email=Count("pk", filter=Q(status=BulkItem.Status.DONE, channel=Letter.Channel.EMAIL)),
     )
     return Progress(total=run.total, batches=run.batches.count(), **counts)
-
-
-# --- making one letter -----------------------------------------------------------------------
-
-
-def _merge_values(*, office: Office, constituent: Constituent, case: Case | None, day: date) -> dict[str, str]:
-    """The values a constituent's letter will be merged with, before the letter exists."""
-    return merge_values_for(
-        office=office,
-        constituent=constituent,
-        case=case,
-        recipient=constituent_recipient(constituent),
-        day=day,
-        letter_reference="(given when sent)",
-    )
-
-
-_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-
-
-def _check_fields(template: LetterTemplate, values: dict[str, str]) -> None:
-    used = set(_FIELD.findall(f"{template.subject}\n{template.body}"))
-    empty = sorted(name for name in used if not values.get(name, "").strip())
-    if empty:
-        fields = ", ".join(f"{{{{ {name} }}}}" for name in empty)
-        raise BulkItemError(
-            f"The template uses {fields}, which is empty for this constituent. "
-            "Complete their record (or the case), then send them a letter on its own."
-        )
-
-
-def _channel(constituent: Constituent) -> tuple[str, str]:
-    """(channel, destination): e-mail for those who prefer it and can be e-mailed, else post."""
-    if not constituent.consent_to_contact:
-        raise BulkItemError("They have not agreed to be contacted. If they have since, update their record.")
-    can_email = bool(constituent.email) and constituent.contact_by_email
-    if constituent.preferred_channel == "email" and can_email:
-        return Letter.Channel.EMAIL, constituent.email
-    if constituent.contact_by_post and constituent.address_line1 and constituent.postcode:
-        return Letter.Channel.POST, "\n".join(constituent.address_lines)
-    if can_email:
-        return Letter.Channel.EMAIL, constituent.email
-    if constituent.contact_by_post and (constituent.address_line1 or constituent.postcode):
-        raise BulkItemError("Their postal address is incomplete (it needs the first line and the postcode).")
-    raise BulkItemError("There is no address to send to: add a postal or e-mail address to their record.")
-
-
-def _letter_for(*, run: BulkRun, item: BulkItem, constituent: Constituent, case: Case | None, today: date) -> Letter:
-    """Create the letter for one item and record it as sent, as a single letter is (on its case,
-    in the e-mail outbox). Inside the chunk's transaction; the run's start stood for approval."""
-    template = run.template
-    values = _merge_values(office=run.office, constituent=constituent, case=case, day=today)
-    _check_fields(template, values)
-    # Merged now: a template that cannot be merged for this constituent fails this item only.
-    merge.render(template.subject or template.name, values)
-    merge.render(template.body, values)
-    channel, destination = _channel(constituent)
-    by = run.created_by
-    letter = letter_create(
-        office=run.office,
-        by=by,
-        subject=template.subject or template.name,
-        body=template.body,
-        recipient_kind=Letter.RecipientKind.CONSTITUENT,
-        recipient_constituent=constituent,
-        cases=[case] if case else [],
-        campaign=run.campaign,
-        template=template,
-    )
-    return letter_record_sent(
-        letter=letter, by=by, channel=channel, sent_on=today, destination=destination, bulk_run_id=run.pk
-    )
-
-
-def _batch_pdf(*, run: BulkRun, item_ids: list[int]) -> BulkBatch | None:
-    """One PDF of these items' letters, each starting on a new page with its own page count.
-
-    Rendered outside any transaction; attached only if no other worker batched any of the
-    items meanwhile (else this copy is dropped).
-    """
-    items = list(
-        BulkItem.objects.filter(pk__in=item_ids, batch=None, status=BulkItem.Status.DONE)
-        .select_related("letter__office", "letter__recipient_constituent", "letter__encloses_reply")
-        .prefetch_related("letter__signatories", "letter__letter_cases__case__constituents")
-        .order_by("pk")
-    )
-    if not items:
-        return None
-    pdf = pdf_render(*(letter_html(item.letter) for item in items))
-    with transaction.atomic():
-        batch = BulkBatch(office=run.office, run=run, number=items[0].pk, letters=len(items), pages=pdf.pages)
-        batch.pdf.save(f"run-{run.pk}-batch.pdf", ContentFile(pdf.content), save=False)
-        batch.save()
-        attached = BulkItem.objects.filter(pk__in=[item.pk for item in items], batch=None).update(batch=batch)
-        if attached != len(items):
-            transaction.set_rollback(True)  # another worker batched some of them first
-            batch.pdf.delete(save=False)
-            return None
-    return batch
-
-
-def _batch_orphans(*, run: BulkRun, size: int) -> None:
-    """Batch postal letters whose worker died after making them but before batching them."""
-    stale = timezone.now() - timedelta(seconds=settings.BULK_STALL_SECONDS)
-    while True:
-        ids = list(
-            BulkItem.objects.filter(
-                run=run, status=BulkItem.Status.DONE, channel=Letter.Channel.POST, batch=None, processed_at__lt=stale
-            )
-            .order_by("pk")
-            .values_list("pk", flat=True)[:size]
-        )
-        if not ids or _batch_pdf(run=run, item_ids=ids) is None:
-            return
-
-
-def bulk_chunk_process(*, run_id: int, size: int | None = None) -> bool:
-    """Make the letters of up to ``size`` pending items; True while the run has work left."""
-    size = size or settings.BULK_CHUNK_SIZE
-    run = BulkRun.objects.select_related("office", "template", "campaign", "created_by").filter(pk=run_id).first()
-    if run is None:
-        return False
-    if run.status == BulkRun.Status.RUNNING:
-        postal = _chunk(run=run, size=size)
-        if postal:
-            _batch_pdf(run=run, item_ids=postal)
-    _batch_orphans(run=run, size=size)
-    bulk_emails_send(run=run)
-    return _finish_if_done(run)
-
-
-def _chunk(*, run: BulkRun, size: int) -> list[int]:
-    """Make the letters of up to ``size`` pending items in one transaction; returns the ids of
-    the items that go by post (to be batched after the commit)."""
-    today = timezone.localdate()
-    with transaction.atomic():
-        pending = BulkItem.objects.filter(run=run, status=BulkItem.Status.PENDING).order_by("pk")
-        if connection.features.has_select_for_update_skip_locked:
-            pending = pending.select_for_update(skip_locked=True)
-        items = list(pending[:size])
-        if not items:
-            return []
-        # Read under the lock: a cancel that committed meanwhile stops this chunk.
-        if not BulkRun.objects.filter(pk=run.pk, status=BulkRun.Status.RUNNING).exists():
-            return []
-        constituents = Constituent.objects.in_bulk([item.constituent_id for item in items])
-        cases = Case.objects.in_bulk([item.case_id for item in items if item.case_id])
-        now = timezone.now()
-        postal: list[BulkItem] = []
-        for item in items:
-            constituent = constituents[item.constituent_id]
-            try:
-                with transaction.atomic():
-                    letter = _letter_for(
-                        run=run, item=item, constituent=constituent, case=cases.get(item.case_id), today=today
-                    )
-            except (BulkItemError, LetterError, merge.MergeError) as exc:
-                item.status, item.reason = BulkItem.Status.FAILED, str(exc)
-            except SoftTimeLimitExceeded:
-                raise  # the chunk rolls back and is done again, not failed item by item
-            except Exception as exc:  # a bad row fails its item, never the run
-                logger.exception("bulk run %s: letter for constituent %s failed", run.pk, item.constituent_id)
-                item.status = BulkItem.Status.FAILED
-                item.reason = f"The letter could not be made ({type(exc).__name__}: {exc}"[:480] + "). "
-                item.reason += "Check the constituent's record and the template, then send them a letter on its own."
-            else:
-                item.status, item.letter, item.channel = BulkItem.Status.DONE, letter, letter.sent_channel
-                if letter.sent_channel == Letter.Channel.POST:
-                    postal.append(item)
-            item.processed_at = now
-        BulkItem.objects.bulk_update(items, ["status", "reason", "letter", "channel", "processed_at"], batch_size=200)
-        BulkRun.objects.filter(pk=run.pk).update(last_progress_at=timezone.now())
-    return [item.pk for item in postal]
-
-
-def _finish_if_done(run: BulkRun) -> bool:
-    """Mark the run finished when every letter is made and e-mailed; True if this chain of chunk
-    tasks should go on. E-mails claimed by a worker that died are not this chain's to wait for:
-    it stops, and the resume sweep comes back once the claims are stale."""
-    items = BulkItem.objects.filter(run=run)
-    if run.status == BulkRun.Status.RUNNING and items.filter(status=BulkItem.Status.PENDING).exists():
-        return True
-    if items.filter(letter__email_state=Letter.EmailState.PENDING).exists():
-        return True
-    if items.filter(letter__email_state=Letter.EmailState.CLAIMED).exists():
-        return False
-    if items.filter(status=BulkItem.Status.DONE, channel=Letter.Channel.POST, batch=None).exists():
-        return False  # left by a dead worker: batched once stale (the resume sweep comes back)
-    BulkRun.objects.filter(pk=run.pk, status=BulkRun.Status.RUNNING).update(
-        status=BulkRun.Status.FINISHED, finished_at=timezone.now()
-    )
-    return False
-
-
-# --- e-mail ----------------------------------------------------------------------------------
-
-
-def bulk_emails_send(*, run: BulkRun, limit: int = 100) -> int:
-    """Send the run's waiting e-mails, from the letters' outbox (at least once)."""
-    sent = 0
-    while batch := letter_emails_send(letters=Letter.objects.filter(bulk_item__run=run), limit=limit):
-        sent += batch
-    return sent
-
-
-# --- preview ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Sample:
-    constituent: Constituent
-    case: Case | None
-    channel: str
-    subject: str
-    text: str
-    problem: str
-
-
-def bulk_preview(*, run: BulkRun, count: int = 3) -> list[Sample]:
-    """The first few letters as they will be merged, and why any of them would fail."""
-    today = timezone.localdate()
-    samples = []
-    for item in run.items.select_related("constituent", "case").order_by("pk")[:count]:
-        values = _merge_values(office=run.office, constituent=item.constituent, case=item.case, day=today)
-        problem, channel = "", ""
-        try:
-            _check_fields(run.template, values)
-            channel = Letter.Channel(_channel(item.constituent)[0]).label
-        except BulkItemError as exc:
-            problem = str(exc)
-        samples.append(
-            Sample(
-                constituent=item.constituent,
-                case=item.case,
-                channel=channel,
-                subject=merge.render(run.template.subject or run.template.name, values),
-                text=_preview_text(run.template.body, values),
-                problem=problem,
-            )
-        )
-    return samples
-
-
-def _preview_text(body: str, values: dict[str, str]) -> str:
-    """The greeting and the merged body, as printed (a body that opens with the greeting
-    itself does not get it twice)."""
-    merged = merge.render(body, values)
-    if merged.lstrip().split("\n", 1)[0].strip().rstrip(",").strip() == values["salutation"]:
-        return merged
-    return f"{values['salutation']},\n\n{merged}"

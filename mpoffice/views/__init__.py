@@ -1,0 +1,1 @@
+"""Office pages (office.py: switching, settings, letterhead, health) and notifications (notifications.py)."""
