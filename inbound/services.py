@@ -355,8 +355,8 @@ def _case_threaded(*, office: Office, parsed: ParsedMessage, membership: Members
     cases = cases_for(membership=membership) if membership is not None else Case.objects.for_office(office)
     by_id = {m.message_id: m.case_id for m in earlier.only("message_id", "case_id")}
     for reference in parsed.references:
-        if reference in by_id:
-            return cases.filter(pk=by_id[reference]).first()
+        if (case_id := by_id.get(reference)) is not None:
+            return cases.filter(pk=case_id).first()
     return None
 
 
