@@ -73,6 +73,7 @@ urlpatterns = [
     path("surveys/<int:pk>/", surveys.survey_detail, name="survey-detail"),
     path("surveys/<int:pk>/import/", surveys.survey_upload, name="survey-upload"),
     path("surveys/<int:pk>/import/<int:upload_pk>/", surveys.survey_mapping, name="survey-mapping"),
+    path("surveys/<int:pk>/import/<int:upload_pk>/problems.csv", surveys.survey_problems_csv, name="survey-problems"),
     path("surveys/<int:pk>/options/<int:option_pk>/finding/", surveys.survey_finding_create, name="survey-finding"),
     path("campaigns/", campaigns.campaign_list, name="campaign-list"),
     path("campaigns/new/", campaigns.campaign_create, name="campaign-create"),

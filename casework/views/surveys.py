@@ -1,13 +1,18 @@
 from django.contrib import messages
+from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from casework.exports import csv_stream
 from casework.models.surveys import Option, Survey, SurveyUpload
 from casework.survey_forms import ColumnMappingForm, FindingForm, SurveyForm, SurveyUploadForm
 from casework.surveys import (
+    ParsedFile,
     SurveyFileError,
     mapping_guess,
     mapping_validate,
@@ -82,12 +87,12 @@ def survey_upload(request, pk: int):
                 survey=survey,
                 original_name=uploaded.name[:255],
                 headers=parsed.headers,
-                mapping=mapping_guess(parsed),
+                mapping=mapping_guess(parsed, survey=survey),
                 uploaded_by=request.user,
             )
-            uploaded.seek(0)
-            upload.file.save("responses.csv", uploaded, save=False)
+            upload.file.save("responses.csv", ContentFile(data), save=False)
             upload.save()
+            messages.info(request, parsed.description)
             return redirect("casework:survey-mapping", pk=survey.pk, upload_pk=upload.pk)
     return render(
         request,
@@ -96,13 +101,20 @@ def survey_upload(request, pk: int):
     )
 
 
+PROBLEMS_PER_PAGE = 100
+
+
+def _upload_file(upload: SurveyUpload) -> ParsedFile:
+    with upload.file.open("rb") as handle:
+        return survey_file_parse(handle.read())
+
+
 @office_required(Role.STAFF)
 def survey_mapping(request, pk: int, upload_pk: int):
     survey = _survey(request, pk)
     upload = get_object_or_404(survey.uploads.filter(imported_at=None), pk=upload_pk)
-    with upload.file.open("rb") as handle:
-        parsed = survey_file_parse(handle.read())
-    form = ColumnMappingForm(request.POST or None, headers=parsed.headers, initial_mapping=upload.mapping)
+    parsed = _upload_file(upload)
+    form = ColumnMappingForm(request.POST or None, parsed=parsed, initial_mapping=upload.mapping)
     check = None
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
@@ -111,38 +123,62 @@ def survey_mapping(request, pk: int, upload_pk: int):
         if not problems:
             upload.mapping = mapping
             upload.save(update_fields=["mapping"])
-            if "import" in request.POST:
+            if "import" in request.POST or "import_valid" in request.POST:
                 with transaction.atomic():
-                    check = survey_import_commit(survey=survey, parsed=parsed, mapping=mapping)
-                    if check.ok:
-                        upload.imported_at = timezone.now()
-                        upload.imported_count = check.new_responses
-                        upload.save(update_fields=["imported_at", "imported_count"])
-                if check.ok:
-                    messages.success(
-                        request,
-                        f"Imported {check.new_responses:,} responses"
-                        + (f"; {check.already_imported:,} were already imported." if check.already_imported else "."),
+                    check = survey_import_commit(
+                        survey=survey, parsed=parsed, mapping=mapping, valid_only="import_valid" in request.POST
                     )
+                    if check.ok or "import_valid" in request.POST:
+                        upload.imported_at = timezone.now()
+                        upload.imported_count = check.imported
+                        upload.save(update_fields=["imported_at", "imported_count"])
+                if upload.imported_at:
+                    message = f"Imported {check.imported:,} response{pluralize(check.imported)}"
+                    if check.already_imported:
+                        message += f"; {check.already_imported:,} were already imported"
+                    if check.bad_rows:
+                        message += (
+                            f"; {check.bad_rows:,} row{pluralize(check.bad_rows)} with problems "
+                            f"{pluralize(check.bad_rows, 'was,were')} left out. Correct them in the file and "
+                            "upload it again: rows already imported are skipped"
+                        )
+                    messages.success(request, message + ".")
                     return redirect(survey)
             else:
                 check = survey_import_check(survey=survey, parsed=parsed, mapping=mapping)
-    errors = Paginator(check.errors, 100).get_page(1) if check else None
+    elif request.method == "GET" and request.GET.get("problems"):
+        check = survey_import_check(survey=survey, parsed=parsed, mapping=upload.mapping)
+    errors = Paginator(check.errors, PROBLEMS_PER_PAGE).get_page(request.GET.get("page")) if check else None
     return render(
         request,
         "casework/surveys/mapping.html",
         {
             "survey": survey,
             "upload": upload,
+            "parsed": parsed,
             "form": form,
+            "columns": form.columns(),
             "problems": problems,
             "check": check,
             "errors": errors,
-            "sample": parsed.rows[:5],
-            "headers": parsed.headers,
             "title": f"Choose columns: {survey.title}",
         },
     )
+
+
+@office_required(Role.STAFF)
+@require_GET
+def survey_problems_csv(request, pk: int, upload_pk: int):
+    """Every problem of the file as checked with its saved column plan: line, column, value, reason."""
+    survey = _survey(request, pk)
+    upload = get_object_or_404(survey.uploads.all(), pk=upload_pk)
+    check = survey_import_check(survey=survey, parsed=_upload_file(upload), mapping=upload.mapping)
+    rows = ([e.row, e.column, e.value, e.message, e.effect] for e in check.errors)
+    response = StreamingHttpResponse(
+        csv_stream(["Line", "Column", "Value", "Problem", "Effect"], rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-problems.csv"'
+    return response
 
 
 @require_POST

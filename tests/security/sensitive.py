@@ -204,6 +204,7 @@ NOT_CASE_DATA = {
     "casework:survey-detail": "survey results are counts, never cases",
     "casework:survey-upload": "a survey's CSV upload",
     "casework:survey-mapping": "a survey's CSV upload",
+    "casework:survey-problems": "the problems found in a survey's CSV upload (staff-only)",
     "casework:survey-finding": "a survey option",
     "casework:campaign-fact-add": "a campaign's key fact form (the campaign page is swept)",
     "casework:campaign-meeting-add": "a campaign's meeting form (the campaign page is swept)",

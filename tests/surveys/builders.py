@@ -10,7 +10,7 @@ def _survey(office):
     return {"pk": SurveyFactory(office=office).pk}
 
 
-@builder("casework:survey-mapping")
+@builder("casework:survey-mapping", "casework:survey-problems")
 def _survey_upload(office):
     survey = SurveyFactory(office=office)
     upload = SurveyUpload.objects.create(office=office, survey=survey, original_name="x.csv", headers=[], file="x.csv")
