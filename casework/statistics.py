@@ -161,3 +161,23 @@ def difference_sentence(difference: Difference, *, earlier_percent: float, earli
         direction = "up" if difference.points > 0 else "down"
         head = f"{direction} {points} point{'s' if points != 1 else ''} {before}"
     return f"{head} (95% CI for the change: {low} to {high} points)"
+
+
+def weighted_proportion_from_groups(groups: Sequence[tuple[int, int, float]]) -> WeightedProportion:
+    """``weighted_proportion`` from (count ticked, respondents, weight) per group, for results
+    computed from grouped counts rather than one row per respondent."""
+    groups = [(count, n, weight) for count, n, weight in groups if n > 0]
+    if not groups:
+        raise ValueError("at least one group with respondents")
+    total = sum(n * weight for _, n, weight in groups)
+    squares = sum(n * weight * weight for _, n, weight in groups)
+    p = sum(count * weight for count, _, weight in groups) / total
+    n_effective = total * total / squares
+    low, high = wilson_interval_fraction(p, n_effective)
+    return WeightedProportion(
+        percent=100 * p,
+        ci_low=100 * low,
+        ci_high=100 * high,
+        n=sum(n for _, n, _ in groups),
+        n_effective=n_effective,
+    )

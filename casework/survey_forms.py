@@ -175,6 +175,42 @@ class ColumnMappingForm(forms.Form):
         return mapping
 
 
+class ResultsForm(forms.Form):
+    """How the results page shows the figures: compared with another survey, weighted by ward."""
+
+    compare = forms.ModelChoiceField(
+        queryset=Survey.objects.none(), required=False, label="Compare with", empty_label="No comparison"
+    )
+
+    def __init__(self, *args: Any, survey: Survey, wards: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["compare"].queryset = Survey.objects.for_office(survey.office).exclude(pk=survey.pk)
+        self.fields["compare"].widget.attrs["class"] = "form-select form-select-sm"
+        self.wards = wards
+        for ward in wards:
+            self.fields[f"share_{ward.pk}"] = forms.DecimalField(
+                label=ward.name,
+                required=False,
+                min_value=0,
+                max_value=100,
+                decimal_places=2,
+                widget=forms.NumberInput(attrs={"class": "form-control form-control-sm", "step": "0.1"}),
+            )
+
+    def share_fields(self) -> list[forms.BoundField]:
+        return [self[f"share_{ward.pk}"] for ward in self.wards]
+
+    def ward_shares(self) -> dict[str, float]:
+        """Each ward's share of the population, as entered (per cent); empty when none is given."""
+        if not self.is_valid():
+            return {}
+        return {
+            ward.name: float(self.cleaned_data[f"share_{ward.pk}"])
+            for ward in self.wards
+            if self.cleaned_data.get(f"share_{ward.pk}")
+        }
+
+
 class FindingForm(forms.Form):
     campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), label="Save to campaign")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping as ReadMapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,18 @@ from django.utils import timezone
 from casework.models import Campaign, Constituent, PostcodeWard
 from casework.models.surveys import Answer, Option, Question, Response, Survey, SurveyFinding
 from casework.postcodes import postcode_is_valid, postcode_normalise
-from casework.statistics import Proportion, finding_sentence, is_suppressed, proportion
+from casework.statistics import (
+    Difference,
+    Proportion,
+    WeightedProportion,
+    difference_sentence,
+    finding_sentence,
+    is_suppressed,
+    post_stratification_weights,
+    proportion,
+    proportion_difference,
+    weighted_proportion_from_groups,
+)
 from casework.survey_exports import (
     Layout,
     ParsedFile,
@@ -112,7 +124,7 @@ class ColumnPlan:
         )
 
 
-Mapping = dict[str, Any]  # header -> ColumnPlan as JSON, or (from code) just the role
+ColumnMapping = dict[str, Any]  # header -> ColumnPlan as JSON, or (from code) just the role
 
 
 @dataclass(frozen=True)
@@ -394,7 +406,7 @@ def mapping_guess(parsed: ParsedFile, *, survey: Survey | None = None) -> dict[s
     }
 
 
-def plans_from(mapping: Mapping, parsed: ParsedFile) -> dict[str, ColumnPlan]:
+def plans_from(mapping: ColumnMapping, parsed: ParsedFile) -> dict[str, ColumnPlan]:
     """The plan of each column. A bare role (from code, not from the mapping page) takes every
     answer in the file as an option: the caller has vouched for the file."""
     plans = {}
@@ -415,7 +427,7 @@ def plans_from(mapping: Mapping, parsed: ParsedFile) -> dict[str, ColumnPlan]:
     return plans
 
 
-def mapping_validate(mapping: Mapping, headers: list[str]) -> list[str]:
+def mapping_validate(mapping: ColumnMapping, headers: list[str]) -> list[str]:
     """Problems with the staff's column plan, as sentences; empty when it is usable."""
     problems = []
     plans = {h: (ColumnPlan(role=v) if isinstance(v, str) else ColumnPlan.from_json(v)) for h, v in mapping.items()}
@@ -478,7 +490,7 @@ def _area(survey: Survey, parsed: ParsedFile, plans: dict[str, ColumnPlan]) -> _
     return _Area(wards=_ward_names(survey.office), postcodes=known)
 
 
-def survey_import_check(*, survey: Survey, parsed: ParsedFile, mapping: Mapping) -> ImportCheck:
+def survey_import_check(*, survey: Survey, parsed: ParsedFile, mapping: ColumnMapping) -> ImportCheck:
     """Check every row against the plan without writing anything; list every problem."""
     plans = plans_from(mapping, parsed)
     check = ImportCheck(rows=len(parsed.rows))
@@ -555,7 +567,7 @@ def _cell_problems(
 
 @transaction.atomic
 def survey_import_commit(
-    *, survey: Survey, parsed: ParsedFile, mapping: Mapping, valid_only: bool = False
+    *, survey: Survey, parsed: ParsedFile, mapping: ColumnMapping, valid_only: bool = False
 ) -> ImportCheck:
     """Write the responses of a checked file. Every new row when no row has a problem that
     rules it out; otherwise nothing, unless ``valid_only``, when the rows without such a
@@ -701,6 +713,10 @@ def _lookups(office, rows, plans: dict[str, ColumnPlan]):
 class OptionResult:
     option: Option
     result: Proportion
+    weighted: WeightedProportion | None = None
+    earlier: Proportion | None = None  # the same option in the survey compared with
+    change: Difference | None = None
+    change_text: str = ""
 
 
 @dataclass
@@ -729,11 +745,21 @@ class QuestionResult:
     texts_total: int = 0
 
 
-def survey_results(*, survey: Survey, free_text_limit: int = 50) -> list[QuestionResult]:
+def survey_results(
+    *,
+    survey: Survey,
+    free_text_limit: int = 50,
+    ward_shares: ReadMapping[str, float] | None = None,
+    compare_with: Survey | None = None,
+) -> list[QuestionResult]:
     """Results of every question in a fixed number of queries, whatever the number of responses.
 
     Percentages are of the respondents who answered the question; for multiple choice a
     respondent may count under several options, so they may add up to more than 100%.
+    With ``ward_shares`` (each ward's share of the population) choice questions also get a
+    weighted share, from the respondents whose ward is known, with its Kish effective n. With
+    ``compare_with``, an option asked in the same words in the other survey gets the change
+    since then with its 95% interval.
     """
     questions = list(survey.questions.prefetch_related("options"))
     answers = Answer.objects.filter(question__survey=survey)
@@ -780,6 +806,21 @@ def survey_results(*, survey: Survey, free_text_limit: int = 50) -> list[Questio
                 OptionResult(option=o, result=proportion(option_counts.get((question.pk, o.pk), 0), n)) for o in options
             ]
             result.options.sort(key=lambda r: (-r.result.count, r.option.position))
+            if ward_shares:
+                weights = post_stratification_weights(
+                    {name: count for name, count in ward_respondents[question.pk].items() if name}, ward_shares
+                )
+                for row in result.options if weights else []:
+                    row.weighted = weighted_proportion_from_groups(
+                        [
+                            (
+                                ward_option_counts.get((question.pk, name, row.option.pk), 0),
+                                ward_respondents[question.pk][name],
+                                weight,
+                            )
+                            for name, weight in weights.items()
+                        ]
+                    )
             for ward_name, ward_n in sorted(ward_respondents[question.pk].items(), key=lambda kv: kv[0] or "~"):
                 suppressed = is_suppressed(ward_n)
                 cells = [
@@ -803,7 +844,25 @@ def survey_results(*, survey: Survey, free_text_limit: int = 50) -> list[Questio
             result.texts = texts[question.pk]
             result.texts_total = n
         results.append(result)
+    if compare_with is not None:
+        _compare(results, compare_with)
     return results
+
+
+def _compare(results: list[QuestionResult], other: Survey) -> None:
+    earlier = {
+        (item.question.text.casefold(), row.option.label.casefold()): row.result
+        for item in survey_results(survey=other, free_text_limit=0)
+        for row in item.options
+    }
+    for item in results:
+        for row in item.options:
+            before = earlier.get((item.question.text.casefold(), row.option.label.casefold()))
+            if before is None:
+                continue
+            row.earlier = before
+            row.change = proportion_difference(row.result.count, row.result.n, before.count, before.n)
+            row.change_text = difference_sentence(row.change, earlier_percent=before.percent, earlier=other.title)
 
 
 @transaction.atomic

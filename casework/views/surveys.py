@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from casework.exports import csv_stream
 from casework.models.surveys import Option, Survey, SurveyUpload
-from casework.survey_forms import ColumnMappingForm, FindingForm, SurveyForm, SurveyUploadForm
+from casework.statistics import proportion
+from casework.survey_forms import ColumnMappingForm, FindingForm, ResultsForm, SurveyForm, SurveyUploadForm
 from casework.surveys import (
     ParsedFile,
     SurveyFileError,
@@ -24,7 +25,7 @@ from casework.surveys import (
     surveys_for,
 )
 from mpoffice.access import office_required
-from mpoffice.models import Role
+from mpoffice.models import Role, Ward
 
 
 def _survey(request, pk: int) -> Survey:
@@ -51,23 +52,103 @@ def survey_create(request):
     return render(request, "casework/surveys/form.html", {"form": form, "title": "New survey"})
 
 
+def _results(request, survey: Survey) -> tuple[ResultsForm, list]:
+    wards = list(Ward.objects.for_office(request.office).order_by("name"))
+    form = ResultsForm(request.GET or None, survey=survey, wards=wards)
+    compare = form.cleaned_data.get("compare") if form.is_valid() else None
+    results = survey_results(survey=survey, ward_shares=form.ward_shares(), compare_with=compare)
+    return form, results
+
+
 @office_required()
 @require_GET
 def survey_detail(request, pk: int):
     survey = _survey(request, pk)
-    results = survey_results(survey=survey)
+    results_form, results = _results(request, survey)
     return render(
         request,
         "casework/surveys/detail.html",
         {
             "survey": survey,
             "results": results,
+            "results_form": results_form,
+            "weighted": bool(results_form.ward_shares()),
+            "compared": results_form.is_valid() and results_form.cleaned_data.get("compare"),
             "finding_form": FindingForm(office=request.office),
             "can_edit": request.membership.has_role(Role.STAFF),
             "responses": survey.responses.count(),
             "title": survey.title,
         },
     )
+
+
+@office_required()
+@require_GET
+def survey_results_csv(request, pk: int):
+    """The results as shown (weighted and compared when asked), safe to open in a spreadsheet."""
+    survey = _survey(request, pk)
+    _, results = _results(request, survey)
+    header = [
+        "Question",
+        "Kind",
+        "Answer",
+        "Respondents who answered",
+        "Respondents giving this answer",
+        "Per cent",
+        "95% CI low",
+        "95% CI high",
+        "Weighted per cent",
+        "Weighted 95% CI low",
+        "Weighted 95% CI high",
+        "Effective sample size (Kish)",
+        "Earlier per cent",
+        "Change (points)",
+        "Change 95% CI low",
+        "Change 95% CI high",
+    ]
+
+    def number(value: float | None) -> str:
+        return "" if value is None else f"{value:.1f}"
+
+    def rows():
+        for item in results:
+            question = item.question
+            for row in item.options:
+                weighted, change = row.weighted, row.change
+                yield [
+                    question.text,
+                    question.get_kind_display(),
+                    row.option.label,
+                    item.respondents,
+                    row.result.count,
+                    number(row.result.percent),
+                    number(row.result.ci_low),
+                    number(row.result.ci_high),
+                    number(weighted.percent if weighted else None),
+                    number(weighted.ci_low if weighted else None),
+                    number(weighted.ci_high if weighted else None),
+                    number(weighted.n_effective if weighted else None),
+                    number(row.earlier.percent if row.earlier else None),
+                    number(change.points if change else None),
+                    number(change.ci_low if change else None),
+                    number(change.ci_high if change else None),
+                ]
+            for rating, count in item.rating_counts:
+                share = proportion(count, item.respondents)
+                yield [
+                    question.text,
+                    question.get_kind_display(),
+                    rating,
+                    item.respondents,
+                    count,
+                    number(share.percent),
+                    number(share.ci_low),
+                    number(share.ci_high),
+                ]
+
+    response = StreamingHttpResponse(csv_stream(header, rows()), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-results.csv"'
+    return response
 
 
 @office_required(Role.STAFF)
@@ -92,7 +173,6 @@ def survey_upload(request, pk: int):
             )
             upload.file.save("responses.csv", ContentFile(data), save=False)
             upload.save()
-            messages.info(request, parsed.description)
             return redirect("casework:survey-mapping", pk=survey.pk, upload_pk=upload.pk)
     return render(
         request,

@@ -202,6 +202,7 @@ NOT_CASE_DATA = {
     "casework:topic-edit": "reference data",
     "casework:topic-set-active": "reference data",
     "casework:survey-detail": "survey results are counts, never cases",
+    "casework:survey-results-csv": "survey results are counts, never cases",
     "casework:survey-upload": "a survey's CSV upload",
     "casework:survey-mapping": "a survey's CSV upload",
     "casework:survey-problems": "the problems found in a survey's CSV upload (staff-only)",

@@ -5,7 +5,7 @@ from tests.isolation import builder
 from tests.surveys.factories import STORY_MAPPING, CampaignFactory, SurveyFactory, story_rows
 
 
-@builder("casework:survey-detail", "casework:survey-upload")
+@builder("casework:survey-detail", "casework:survey-upload", "casework:survey-results-csv")
 def _survey(office):
     return {"pk": SurveyFactory(office=office).pk}
 

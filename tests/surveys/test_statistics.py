@@ -15,6 +15,7 @@ from casework.statistics import (
     proportion,
     proportion_difference,
     weighted_proportion,
+    weighted_proportion_from_groups,
     wilson_interval,
 )
 
@@ -133,3 +134,11 @@ def test_a_change_within_the_noise_is_called_no_clear_change():
     difference = proportion_difference(33, 100, 31, 100)
     assert not difference.significant
     assert difference_sentence(difference, earlier_percent=31, earlier="2019").startswith("no clear change from 31%")
+
+
+def test_weighted_share_from_ward_counts_equals_the_per_respondent_sum():
+    weights = post_stratification_weights({"A": 30, "B": 10}, {"A": 50, "B": 50})
+    grouped = weighted_proportion_from_groups([(15, 30, weights["A"]), (8, 10, weights["B"])])
+    assert grouped.percent == pytest.approx(65.0)
+    assert grouped.n_effective == pytest.approx(30.0)
+    assert grouped.ci_low == pytest.approx(47.13730, abs=1e-3)
