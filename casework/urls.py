@@ -72,6 +72,11 @@ urlpatterns = [
     path("surveys/new/", surveys.survey_create, name="survey-create"),
     path("surveys/<int:pk>/", surveys.survey_detail, name="survey-detail"),
     path("surveys/<int:pk>/results.csv", surveys.survey_results_csv, name="survey-results-csv"),
+    path(
+        "surveys/<int:pk>/questions/<int:question_pk>/chart.svg",
+        surveys.survey_question_chart,
+        name="survey-question-chart",
+    ),
     path("surveys/<int:pk>/import/", surveys.survey_upload, name="survey-upload"),
     path("surveys/<int:pk>/import/<int:upload_pk>/", surveys.survey_mapping, name="survey-mapping"),
     path("surveys/<int:pk>/import/<int:upload_pk>/problems.csv", surveys.survey_problems_csv, name="survey-problems"),

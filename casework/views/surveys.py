@@ -25,6 +25,7 @@ from casework.surveys import (
     surveys_for,
 )
 from mpoffice.access import office_required
+from mpoffice.charts import share_bar_chart, svg_response
 from mpoffice.models import Role, Ward
 
 
@@ -79,6 +80,23 @@ def survey_detail(request, pk: int):
             "responses": survey.responses.count(),
             "title": survey.title,
         },
+    )
+
+
+@office_required()
+@require_GET
+def survey_question_chart(request, pk: int, question_pk: int):
+    """The shares of a choice question's answers as an SVG image, beside the table of the same figures."""
+    survey = _survey(request, pk)
+    question = get_object_or_404(survey.questions.all(), pk=question_pk)
+    item = next((r for r in survey_results(survey=survey, free_text_limit=0) if r.question.pk == question.pk), None)
+    options = item.options if item else []
+    return svg_response(
+        share_bar_chart(
+            labels=[row.option.label for row in options],
+            percents=[row.result.percent for row in options],
+            description=f"Bar chart of the answers to “{question.text}” in per cent (the numbers are in the table)",
+        )
     )
 
 

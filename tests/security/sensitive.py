@@ -203,6 +203,7 @@ NOT_CASE_DATA = {
     "casework:topic-set-active": "reference data",
     "casework:survey-detail": "survey results are counts, never cases",
     "casework:survey-results-csv": "survey results are counts, never cases",
+    "casework:survey-question-chart": "survey results are counts, never cases",
     "casework:survey-upload": "a survey's CSV upload",
     "casework:survey-mapping": "a survey's CSV upload",
     "casework:survey-problems": "the problems found in a survey's CSV upload (staff-only)",

@@ -17,6 +17,16 @@ def _survey_upload(office):
     return {"pk": survey.pk, "upload_pk": upload.pk}
 
 
+@builder("casework:survey-question-chart")
+def _survey_question(office):
+    survey = SurveyFactory(office=office)
+    rows = story_rows(count=3, crime=1, ward="")
+    survey_import_commit(
+        survey=survey, parsed=ParsedFile(headers=list(rows[0]), rows=rows), mapping={**STORY_MAPPING, "Ward": "ignore"}
+    )
+    return {"pk": survey.pk, "question_pk": survey.questions.get(kind="single").pk}
+
+
 @builder("casework:survey-finding")
 def _survey_option(office):
     survey = SurveyFactory(office=office)

@@ -91,3 +91,16 @@ def test_results_csv_has_the_figures_and_neutralises_formulas(office, wards, sta
     expected = sum(1 for row in rows if row[PRIORITY] == CRIME)
     assert crime[3:6] == ["20", str(expected), f"{100 * expected / 20:.1f}"]
     assert any(row[2] == '\'=HYPERLINK("http://example.org")' for row in table)
+
+
+def test_each_choice_question_has_a_chart_beside_its_table(office, wards, staff, client_for):
+    survey = SurveyFactory(office=office)
+    _import(survey, _rows(20, 8, "Bletchley East", "B"))
+    question = survey.questions.get(text=PRIORITY)
+    client = client_for(staff)
+    url = reverse("casework:survey-question-chart", args=[survey.pk, question.pk])
+    assert f'src="{url}"' in client.get(survey.get_absolute_url()).content.decode()
+    chart = client.get(url)
+    assert chart["Content-Type"].startswith("image/svg+xml")
+    svg = chart.content.decode()
+    assert "<script" not in svg and "40%" in svg  # 8 of 20 chose crime
