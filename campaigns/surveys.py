@@ -62,6 +62,7 @@ def surveys_for(*, membership: Membership) -> QuerySet[Survey]:
 
 BATCH = 2000
 OTHER = "Other"
+OUTSIDE = "Outside the constituency"
 SCALES = [(1, 5), (0, 5), (1, 7), (1, 10), (0, 10)]
 
 
@@ -147,6 +148,7 @@ class ImportCheck:
     already_imported: int = 0
     errors: list[RowError] = field(default_factory=list)  # every problem, fatal or not
     bad_lines: set[int] = field(default_factory=set)
+    outside_lines: set[int] = field(default_factory=set)  # respondents outside the constituency
     imported: int = 0  # set by the commit
 
     @property
@@ -513,6 +515,8 @@ def survey_import_check(*, survey: Survey, parsed: ParsedFile, mapping: ColumnMa
             if value:
                 problems.extend(_cell_problems(line, header, plan, value, area, has_ward_column))
         check.errors.extend(problems)
+        if any(p.message.startswith(OUTSIDE) for p in problems):
+            check.outside_lines.add(line)
         if any(p.fatal for p in problems):
             check.bad_lines.add(line)
         elif respondent in existing_ids:
@@ -534,9 +538,9 @@ def _cell_problems(
                 RowError(line, header, "Not a UK postcode (for example MK9 3HQ); the ward is not known.", value, False)
             ]
         if area.postcodes and postcode not in area.postcodes and not has_ward_column:
-            return [RowError(line, header, "Outside the constituency: not among the office's postcodes.", value, False)]
+            return [RowError(line, header, f"{OUTSIDE}: not among the office's postcodes.", value, False)]
     elif role == ColumnRole.WARD and value.casefold() not in area.wards:
-        return [RowError(line, header, "Outside the constituency: not one of this office's wards.", value, False)]
+        return [RowError(line, header, f"{OUTSIDE}: not one of this office's wards.", value, False)]
     elif role == ColumnRole.SUBMITTED_AT:
         try:
             parse_timestamp(value, day_first=plan.day_first)
@@ -580,20 +584,20 @@ def survey_import_commit(
     existing_ids = set(survey.responses.values_list("external_id", flat=True))
     respondent_ids = _respondent_ids(parsed, plans)
     new = [
-        (row, respondent)
+        (row, respondent, line in check.outside_lines)
         for line, row, respondent in zip(parsed.lines, parsed.rows, respondent_ids, strict=True)
         if line not in check.bad_lines and respondent not in existing_ids
     ]
     questions = _questions_for(survey, parsed.headers, plans)
     options = _existing_options(survey)
-    constituents_by_email, ward_by_postcode, wards_by_name = _lookups(office, [r for r, _ in new], plans)
+    constituents_by_email, ward_by_postcode, wards_by_name = _lookups(office, [r for r, _, _ in new], plans)
     email_column, postcode_column = _column(plans, ColumnRole.EMAIL), _column(plans, ColumnRole.POSTCODE)
     ward_column, submitted_column = _column(plans, ColumnRole.WARD), _column(plans, ColumnRole.SUBMITTED_AT)
 
     for start in range(0, len(new), BATCH):
         batch = new[start : start + BATCH]
         responses = []
-        for row, respondent in batch:
+        for row, respondent, outside in batch:
             postcode = (
                 postcode_normalise(row[postcode_column])
                 if postcode_column and postcode_is_valid(row[postcode_column])
@@ -608,6 +612,7 @@ def survey_import_commit(
                     external_id=respondent,
                     constituent=constituents_by_email.get(email) if email else None,
                     ward=ward or ward_by_postcode.get(postcode),
+                    outside_area=outside,
                     submitted_at=_parse_submitted(row[submitted_column], plans[submitted_column].day_first)
                     if submitted_column
                     else None,
@@ -615,7 +620,7 @@ def survey_import_commit(
             )
         Response.objects.bulk_create(responses)
         answers = []
-        for response, (row, _) in zip(responses, batch, strict=True):
+        for response, (row, _, _) in zip(responses, batch, strict=True):
             for header, question in questions.items():
                 answers.extend(_answers(office, response, question, plans[header], row.get(header, ""), options))
         Answer.objects.bulk_create(answers, batch_size=BATCH)
@@ -772,15 +777,18 @@ def survey_results(
         .values("question", "option")
         .annotate(n=Count("response", distinct=True))
     }
-    ward_respondents = defaultdict(dict)
-    for row in answers.values("question", "response__ward__name").annotate(n=Count("response", distinct=True)):
-        ward_respondents[row["question"]][row["response__ward__name"]] = row["n"]
-    ward_option_counts = {
-        (row["question"], row["response__ward__name"], row["option"]): row["n"]
-        for row in answers.filter(option__isnull=False)
-        .values("question", "response__ward__name", "option")
+    ward_respondents: dict[int, dict[str | None, int]] = defaultdict(lambda: defaultdict(int))
+    for row in answers.values("question", "response__ward__name", "response__outside_area").annotate(
+        n=Count("response", distinct=True)
+    ):
+        ward_respondents[row["question"]][_area_name(row)] += row["n"]
+    ward_option_counts: dict[tuple, int] = defaultdict(int)
+    for row in (
+        answers.filter(option__isnull=False)
+        .values("question", "response__ward__name", "response__outside_area", "option")
         .annotate(n=Count("response", distinct=True))
-    }
+    ):
+        ward_option_counts[(row["question"], _area_name(row), row["option"])] += row["n"]
     rating_counts = defaultdict(list)
     for row in (
         answers.filter(rating__isnull=False).values("question", "rating").annotate(n=Count("id")).order_by("rating")
@@ -808,7 +816,8 @@ def survey_results(
             result.options.sort(key=lambda r: (-r.result.count, r.option.position))
             if ward_shares:
                 weights = post_stratification_weights(
-                    {name: count for name, count in ward_respondents[question.pk].items() if name}, ward_shares
+                    {name: n for name, n in ward_respondents[question.pk].items() if name and name != OUTSIDE},
+                    ward_shares,
                 )
                 for row in result.options if weights else []:
                     row.weighted = weighted_proportion_from_groups(
@@ -821,7 +830,9 @@ def survey_results(
                             for name, weight in weights.items()
                         ]
                     )
-            for ward_name, ward_n in sorted(ward_respondents[question.pk].items(), key=lambda kv: kv[0] or "~"):
+            for ward_name, ward_n in sorted(
+                ward_respondents[question.pk].items(), key=lambda kv: (kv[0] == OUTSIDE, kv[0] or "~")
+            ):
                 suppressed = is_suppressed(ward_n)
                 cells = [
                     WardCell(
@@ -847,6 +858,13 @@ def survey_results(
     if compare_with is not None:
         _compare(results, compare_with)
     return results
+
+
+def _area_name(row: dict[str, Any]) -> str | None:
+    """The ward a result row counts under: its ward, "Outside the constituency", or None (not known)."""
+    if row["response__ward__name"]:
+        return row["response__ward__name"]
+    return OUTSIDE if row["response__outside_area"] else None
 
 
 def _compare(results: list[QuestionResult], other: Survey) -> None:

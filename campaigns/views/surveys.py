@@ -78,6 +78,7 @@ def survey_detail(request, pk: int):
             "finding_form": FindingForm(office=request.office),
             "can_edit": request.membership.has_role(Role.STAFF),
             "responses": survey.responses.count(),
+            "outside": survey.responses.filter(outside_area=True).count(),
             "title": survey.title,
         },
     )

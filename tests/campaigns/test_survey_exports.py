@@ -264,7 +264,12 @@ def test_google_forms_export_imports_as_downloaded_with_bad_rows_listed(survey, 
     assert Answer.objects.filter(question__text=SAFETY).count() == sum(1 for row in good if row[3])
     first = Response.objects.get(answers__text="More affordable homes, please")
     assert first.submitted_at == datetime(2021, 6, 6, 21, 2, 11, tzinfo=LONDON)
-    assert Response.objects.get(answers__text__startswith="I work in Milton Keynes").ward is None
+    outsider = Response.objects.get(answers__text__startswith="I work in Milton Keynes")
+    assert outsider.ward is None and outsider.outside_area
+    assert Response.objects.filter(outside_area=True).count() == 1
+    results = client.get(survey.get_absolute_url()).content.decode()
+    assert "<strong>1</strong> respondent gave a ward or postcode outside the constituency" in results
+    assert "Outside the constituency</th>" in results
     assert rows[outside][4] == "NN1 1AA"
 
     # The same file again adds nothing; the corrected file adds only the row that was left out.
