@@ -1,11 +1,14 @@
 """Forms for surveys and campaigns (kept apart from the casework forms module while both grow)."""
 
+from dataclasses import dataclass
+from typing import Any
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
 from campaigns.models import Campaign, FollowUpAction, KeyFact, Meeting, Survey
-from campaigns.surveys import ColumnRole
+from campaigns.surveys import ColumnPlan, ColumnRole, ParsedFile, option_counts
 from casework.models import Topic
 
 
@@ -40,7 +43,11 @@ class SurveyForm(forms.ModelForm):
 
 class SurveyUploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file of responses", help_text="One row per respondent, first row the column names."
+        label="Survey export (CSV or Excel .xlsx)",
+        help_text=(
+            "The file as downloaded from Google Forms, Microsoft Forms or SurveyMonkey, or any table "
+            "with one row per respondent and the column names in the first row."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -49,19 +56,159 @@ class SurveyUploadForm(forms.Form):
         self.helper.add_input(Submit("upload", "Upload and choose columns"))
 
 
-class ColumnMappingForm(forms.Form):
-    """One select per CSV column: what the column holds."""
+SELECT = {"class": "form-select form-select-sm"}
+NUMBER = forms.NumberInput(attrs={"class": "form-control form-control-sm"})
+SEPARATOR_CHOICES = [(";", "Semicolon ( ; )"), (",", "Comma ( , )")]
 
-    def __init__(self, *args, headers: list[str], initial_mapping: dict[str, str], **kwargs):
+
+@dataclass
+class ColumnFields:
+    """The fields of one column of the mapping form, for the template."""
+
+    header: str
+    role: forms.BoundField
+    options: forms.BoundField
+    other: forms.BoundField
+    separator: forms.BoundField
+    scale_min: forms.BoundField
+    scale_max: forms.BoundField
+    day_first: forms.BoundField
+    examples: list[str]
+    outside: list[tuple[str, int]]  # answers that are not in the guessed options, with counts
+
+
+class ColumnMappingForm(forms.Form):
+    """Per column: what it holds and, for a question, the options or scale that are valid."""
+
+    def __init__(self, *args, parsed: ParsedFile, initial_mapping: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.headers = headers
-        for index, header in enumerate(headers):
+        self.parsed = parsed
+        self.headers = parsed.headers
+        for index, header in enumerate(self.headers):
+            value = initial_mapping.get(header, ColumnRole.IGNORE)
+            plan = ColumnPlan(role=value) if isinstance(value, str) else ColumnPlan.from_json(value)
             self.fields[f"column_{index}"] = forms.ChoiceField(
-                label=header, choices=ColumnRole.CHOICES, initial=initial_mapping.get(header, ColumnRole.IGNORE)
+                label=header, choices=ColumnRole.CHOICES, initial=plan.role, widget=forms.Select(attrs=SELECT)
+            )
+            self.fields[f"options_{index}"] = forms.CharField(
+                label="Options, one a line",
+                required=False,
+                initial="\n".join(plan.options),
+                widget=forms.Textarea(attrs={"rows": min(8, max(2, len(plan.options))), "class": "form-control"}),
+            )
+            self.fields[f"other_{index}"] = forms.BooleanField(
+                label="The question had an “Other” box: count answers outside the list as “Other”",
+                required=False,
+                initial=plan.other,
+                widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+            )
+            self.fields[f"separator_{index}"] = forms.ChoiceField(
+                label="Options in one cell are separated by",
+                choices=SEPARATOR_CHOICES,
+                initial=plan.separator,
+                widget=forms.Select(attrs=SELECT),
+            )
+            self.fields[f"scale_min_{index}"] = forms.IntegerField(
+                label="Lowest rating", initial=plan.scale[0], min_value=0, max_value=1000, required=False, widget=NUMBER
+            )
+            self.fields[f"scale_max_{index}"] = forms.IntegerField(
+                label="Highest rating",
+                initial=plan.scale[1],
+                min_value=1,
+                max_value=1000,
+                required=False,
+                widget=NUMBER,
+            )
+            self.fields[f"day_first_{index}"] = forms.TypedChoiceField(
+                label="Dates are written",
+                choices=[("1", "Day first (31/12/2026)"), ("0", "Month first (12/31/2026)")],
+                coerce=lambda v: v == "1",
+                initial="1" if plan.day_first else "0",
+                widget=forms.Select(attrs=SELECT),
             )
 
-    def mapping(self) -> dict[str, str]:
-        return {header: self.cleaned_data[f"column_{index}"] for index, header in enumerate(self.headers)}
+    def columns(self) -> list[ColumnFields]:
+        result = []
+        for index, header in enumerate(self.headers):
+            values = [row[header] for row in self.parsed.rows if row[header]]
+            role = self[f"column_{index}"].value()
+            options_text = self[f"options_{index}"].value() or ""
+            options = [line.strip() for line in str(options_text).splitlines() if line.strip()]
+            separator = self[f"separator_{index}"].value() or ";"
+            outside: list[tuple[str, int]] = []
+            if role in ColumnRole.CHOICE_ROLES:
+                known = {o.casefold() for o in options}
+                counts = option_counts(values, role, str(separator), options)
+                outside = [(label, n) for label, n in counts.most_common() if label.casefold() not in known][:20]
+            result.append(
+                ColumnFields(
+                    header=header,
+                    role=self[f"column_{index}"],
+                    options=self[f"options_{index}"],
+                    other=self[f"other_{index}"],
+                    separator=self[f"separator_{index}"],
+                    scale_min=self[f"scale_min_{index}"],
+                    scale_max=self[f"scale_max_{index}"],
+                    day_first=self[f"day_first_{index}"],
+                    examples=list(dict.fromkeys(values))[:4],
+                    outside=outside,
+                )
+            )
+        return result
+
+    def mapping(self) -> dict[str, dict[str, Any]]:
+        mapping = {}
+        for index, header in enumerate(self.headers):
+            data = self.cleaned_data
+            options = [line.strip() for line in data[f"options_{index}"].splitlines() if line.strip()]
+            mapping[header] = ColumnPlan(
+                role=data[f"column_{index}"],
+                options=list(dict.fromkeys(options)),
+                other=data[f"other_{index}"],
+                separator=data[f"separator_{index}"],
+                scale=(
+                    1 if data[f"scale_min_{index}"] is None else data[f"scale_min_{index}"],
+                    5 if data[f"scale_max_{index}"] is None else data[f"scale_max_{index}"],
+                ),
+                day_first=data[f"day_first_{index}"],
+            ).to_json()
+        return mapping
+
+
+class ResultsForm(forms.Form):
+    """How the results page shows the figures: compared with another survey, weighted by ward."""
+
+    compare = forms.ModelChoiceField(
+        queryset=Survey.objects.none(), required=False, label="Compare with", empty_label="No comparison"
+    )
+
+    def __init__(self, *args: Any, survey: Survey, wards: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["compare"].queryset = Survey.objects.for_office(survey.office).exclude(pk=survey.pk)
+        self.fields["compare"].widget.attrs["class"] = "form-select form-select-sm"
+        self.wards = wards
+        for ward in wards:
+            self.fields[f"share_{ward.pk}"] = forms.DecimalField(
+                label=ward.name,
+                required=False,
+                min_value=0,
+                max_value=100,
+                decimal_places=2,
+                widget=forms.NumberInput(attrs={"class": "form-control form-control-sm", "step": "0.1"}),
+            )
+
+    def share_fields(self) -> list[forms.BoundField]:
+        return [self[f"share_{ward.pk}"] for ward in self.wards]
+
+    def ward_shares(self) -> dict[str, float]:
+        """Each ward's share of the population, as entered (per cent); empty when none is given."""
+        if not self.is_valid():
+            return {}
+        return {
+            ward.name: float(self.cleaned_data[f"share_{ward.pk}"])
+            for ward in self.wards
+            if self.cleaned_data.get(f"share_{ward.pk}")
+        }
 
 
 class FindingForm(forms.Form):

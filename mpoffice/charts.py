@@ -106,3 +106,20 @@ def horizontal_bar_chart(*, tallies, description: str) -> str:
     chart.x_labels = [tally.label for tally in reversed(tallies)]
     chart.add("Cases", [tally.value for tally in reversed(tallies)])
     return _svg(chart, description)
+
+
+def share_bar_chart(*, labels: list[str], percents: list[float], description: str) -> str:
+    """Shares in per cent (a survey question's answers), largest first, on a 0–100 axis."""
+    labels, percents = labels[:12], percents[:12]
+    chart = pygal.HorizontalBar(
+        **_config(
+            height=max(160, 28 * len(labels) + 60),
+            range=(0, 100),
+            y_labels=[0, 20, 40, 60, 80, 100],
+            value_formatter=lambda value: f"{value:.0f}%",
+            print_values=True,
+        )
+    )
+    chart.x_labels = [label[:60] for label in reversed(labels)]
+    chart.add("Per cent", list(reversed(percents)))
+    return _svg(chart, description)

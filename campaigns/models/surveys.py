@@ -86,6 +86,8 @@ class Response(OfficeScopedModel):
     ward = models.ForeignKey(Ward, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     submitted_at = models.DateTimeField(null=True, blank=True)
     imported_at = models.DateTimeField(auto_now_add=True)
+    # The respondent's ward or postcode is not the office's: kept, and reported in the results.
+    outside_area = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

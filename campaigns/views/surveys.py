@@ -1,13 +1,18 @@
 from django.contrib import messages
+from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns.forms import ColumnMappingForm, FindingForm, SurveyForm, SurveyUploadForm
+from campaigns.forms import ColumnMappingForm, FindingForm, ResultsForm, SurveyForm, SurveyUploadForm
 from campaigns.models import Option, Survey, SurveyUpload
+from campaigns.statistics import proportion
 from campaigns.surveys import (
+    ParsedFile,
     SurveyFileError,
     mapping_guess,
     mapping_validate,
@@ -18,8 +23,10 @@ from campaigns.surveys import (
     survey_results,
     surveys_for,
 )
+from casework.exports import csv_stream
 from mpoffice.access import office_required
-from mpoffice.models import Role
+from mpoffice.charts import share_bar_chart, svg_response
+from mpoffice.models import Role, Ward
 
 
 def _survey(request, pk: int) -> Survey:
@@ -46,23 +53,121 @@ def survey_create(request):
     return render(request, "campaigns/surveys/form.html", {"form": form, "title": "New survey"})
 
 
+def _results(request, survey: Survey) -> tuple[ResultsForm, list]:
+    wards = list(Ward.objects.for_office(request.office).order_by("name"))
+    form = ResultsForm(request.GET or None, survey=survey, wards=wards)
+    compare = form.cleaned_data.get("compare") if form.is_valid() else None
+    results = survey_results(survey=survey, ward_shares=form.ward_shares(), compare_with=compare)
+    return form, results
+
+
 @office_required()
 @require_GET
 def survey_detail(request, pk: int):
     survey = _survey(request, pk)
-    results = survey_results(survey=survey)
+    results_form, results = _results(request, survey)
     return render(
         request,
         "campaigns/surveys/detail.html",
         {
             "survey": survey,
             "results": results,
+            "results_form": results_form,
+            "weighted": bool(results_form.ward_shares()),
+            "compared": results_form.is_valid() and results_form.cleaned_data.get("compare"),
             "finding_form": FindingForm(office=request.office),
             "can_edit": request.membership.has_role(Role.STAFF),
             "responses": survey.responses.count(),
+            "outside": survey.responses.filter(outside_area=True).count(),
             "title": survey.title,
         },
     )
+
+
+@office_required()
+@require_GET
+def survey_question_chart(request, pk: int, question_pk: int):
+    """The shares of a choice question's answers as an SVG image, beside the table of the same figures."""
+    survey = _survey(request, pk)
+    question = get_object_or_404(survey.questions.all(), pk=question_pk)
+    item = next((r for r in survey_results(survey=survey, free_text_limit=0) if r.question.pk == question.pk), None)
+    options = item.options if item else []
+    return svg_response(
+        share_bar_chart(
+            labels=[row.option.label for row in options],
+            percents=[row.result.percent for row in options],
+            description=f"Bar chart of the answers to “{question.text}” in per cent (the numbers are in the table)",
+        )
+    )
+
+
+@office_required()
+@require_GET
+def survey_results_csv(request, pk: int):
+    """The results as shown (weighted and compared when asked), safe to open in a spreadsheet."""
+    survey = _survey(request, pk)
+    _, results = _results(request, survey)
+    header = [
+        "Question",
+        "Kind",
+        "Answer",
+        "Respondents who answered",
+        "Respondents giving this answer",
+        "Per cent",
+        "95% CI low",
+        "95% CI high",
+        "Weighted per cent",
+        "Weighted 95% CI low",
+        "Weighted 95% CI high",
+        "Effective sample size (Kish)",
+        "Earlier per cent",
+        "Change (points)",
+        "Change 95% CI low",
+        "Change 95% CI high",
+    ]
+
+    def number(value: float | None) -> str:
+        return "" if value is None else f"{value:.1f}"
+
+    def rows():
+        for item in results:
+            question = item.question
+            for row in item.options:
+                weighted, change = row.weighted, row.change
+                yield [
+                    question.text,
+                    question.get_kind_display(),
+                    row.option.label,
+                    item.respondents,
+                    row.result.count,
+                    number(row.result.percent),
+                    number(row.result.ci_low),
+                    number(row.result.ci_high),
+                    number(weighted.percent if weighted else None),
+                    number(weighted.ci_low if weighted else None),
+                    number(weighted.ci_high if weighted else None),
+                    number(weighted.n_effective if weighted else None),
+                    number(row.earlier.percent if row.earlier else None),
+                    number(change.points if change else None),
+                    number(change.ci_low if change else None),
+                    number(change.ci_high if change else None),
+                ]
+            for rating, count in item.rating_counts:
+                share = proportion(count, item.respondents)
+                yield [
+                    question.text,
+                    question.get_kind_display(),
+                    rating,
+                    item.respondents,
+                    count,
+                    number(share.percent),
+                    number(share.ci_low),
+                    number(share.ci_high),
+                ]
+
+    response = StreamingHttpResponse(csv_stream(header, rows()), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-results.csv"'
+    return response
 
 
 @office_required(Role.STAFF)
@@ -82,11 +187,10 @@ def survey_upload(request, pk: int):
                 survey=survey,
                 original_name=uploaded.name[:255],
                 headers=parsed.headers,
-                mapping=mapping_guess(parsed),
+                mapping=mapping_guess(parsed, survey=survey),
                 uploaded_by=request.user,
             )
-            uploaded.seek(0)
-            upload.file.save("responses.csv", uploaded, save=False)
+            upload.file.save("responses.csv", ContentFile(data), save=False)
             upload.save()
             return redirect("campaigns:survey-mapping", pk=survey.pk, upload_pk=upload.pk)
     return render(
@@ -96,13 +200,20 @@ def survey_upload(request, pk: int):
     )
 
 
+PROBLEMS_PER_PAGE = 100
+
+
+def _upload_file(upload: SurveyUpload) -> ParsedFile:
+    with upload.file.open("rb") as handle:
+        return survey_file_parse(handle.read())
+
+
 @office_required(Role.STAFF)
 def survey_mapping(request, pk: int, upload_pk: int):
     survey = _survey(request, pk)
     upload = get_object_or_404(survey.uploads.filter(imported_at=None), pk=upload_pk)
-    with upload.file.open("rb") as handle:
-        parsed = survey_file_parse(handle.read())
-    form = ColumnMappingForm(request.POST or None, headers=parsed.headers, initial_mapping=upload.mapping)
+    parsed = _upload_file(upload)
+    form = ColumnMappingForm(request.POST or None, parsed=parsed, initial_mapping=upload.mapping)
     check = None
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
@@ -111,38 +222,62 @@ def survey_mapping(request, pk: int, upload_pk: int):
         if not problems:
             upload.mapping = mapping
             upload.save(update_fields=["mapping"])
-            if "import" in request.POST:
+            if "import" in request.POST or "import_valid" in request.POST:
                 with transaction.atomic():
-                    check = survey_import_commit(survey=survey, parsed=parsed, mapping=mapping)
-                    if check.ok:
-                        upload.imported_at = timezone.now()
-                        upload.imported_count = check.new_responses
-                        upload.save(update_fields=["imported_at", "imported_count"])
-                if check.ok:
-                    messages.success(
-                        request,
-                        f"Imported {check.new_responses:,} responses"
-                        + (f"; {check.already_imported:,} were already imported." if check.already_imported else "."),
+                    check = survey_import_commit(
+                        survey=survey, parsed=parsed, mapping=mapping, valid_only="import_valid" in request.POST
                     )
+                    if check.ok or "import_valid" in request.POST:
+                        upload.imported_at = timezone.now()
+                        upload.imported_count = check.imported
+                        upload.save(update_fields=["imported_at", "imported_count"])
+                if upload.imported_at:
+                    message = f"Imported {check.imported:,} response{pluralize(check.imported)}"
+                    if check.already_imported:
+                        message += f"; {check.already_imported:,} were already imported"
+                    if check.bad_rows:
+                        message += (
+                            f"; {check.bad_rows:,} row{pluralize(check.bad_rows)} with problems "
+                            f"{pluralize(check.bad_rows, 'was,were')} left out. Correct them in the file and "
+                            "upload it again: rows already imported are skipped"
+                        )
+                    messages.success(request, message + ".")
                     return redirect(survey)
             else:
                 check = survey_import_check(survey=survey, parsed=parsed, mapping=mapping)
-    errors = Paginator(check.errors, 100).get_page(1) if check else None
+    elif request.method == "GET" and request.GET.get("problems"):
+        check = survey_import_check(survey=survey, parsed=parsed, mapping=upload.mapping)
+    errors = Paginator(check.errors, PROBLEMS_PER_PAGE).get_page(request.GET.get("page")) if check else None
     return render(
         request,
         "campaigns/surveys/mapping.html",
         {
             "survey": survey,
             "upload": upload,
+            "parsed": parsed,
             "form": form,
+            "columns": form.columns(),
             "problems": problems,
             "check": check,
             "errors": errors,
-            "sample": parsed.rows[:5],
-            "headers": parsed.headers,
             "title": f"Choose columns: {survey.title}",
         },
     )
+
+
+@office_required(Role.STAFF)
+@require_GET
+def survey_problems_csv(request, pk: int, upload_pk: int):
+    """Every problem of the file as checked with its saved column plan: line, column, value, reason."""
+    survey = _survey(request, pk)
+    upload = get_object_or_404(survey.uploads.all(), pk=upload_pk)
+    check = survey_import_check(survey=survey, parsed=_upload_file(upload), mapping=upload.mapping)
+    rows = ([e.row, e.column, e.value, e.message, e.effect] for e in check.errors)
+    response = StreamingHttpResponse(
+        csv_stream(["Line", "Column", "Value", "Problem", "Effect"], rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-problems.csv"'
+    return response
 
 
 @require_POST

@@ -293,7 +293,7 @@ def caseworker_finds_and_links_the_cases(j: Journey, references: list[str]) -> N
 
 
 def staff_imports_the_survey(j: Journey) -> str:
-    """The survey CSV, mapped column by column; Postcode computes 39% (36–42%) and it is cited."""
+    """The Google Forms export as downloaded, its columns recognised; 39% (36–42%) is cited."""
     page = j.page
     j.sign_in("mks-staff")
     nav(page, "Surveys")
@@ -310,18 +310,21 @@ def staff_imports_the_survey(j: Journey) -> str:
     flash(page, f"Survey “{SURVEY}” created. Now import its responses.")
     heading(page, f"Import responses to “{SURVEY}”")
     j.check("the survey import form")
-    field(page, "CSV file of responses").set_input_files(DATA / "build_back_better_mks.csv")
+    # The Google Forms export as downloaded: no respondent id, day-first timestamps with seconds.
+    field(page, "Survey export (CSV or Excel .xlsx)").set_input_files(DATA / "build_back_better_mks.csv")
     page.get_by_role("button", name="Upload and choose columns").click()
 
     heading(page, "Choose what each column holds")
-    expect(page.get_by_label("Respondent ID")).to_have_value("respondent_id")
-    expect(page.get_by_label("Submitted")).to_have_value("submitted_at")
-    expect(page.get_by_label("Postcode")).to_have_value("postcode")
-    priority = page.get_by_label(re.compile("Which one thing should be the priority"))
+    expect(page.get_by_text("Recognised a Google Forms export")).to_contain_text("1,210 responses")
+    expect(page.get_by_label("Timestamp", exact=True)).to_have_value("submitted_at")
+    expect(page.get_by_label("What is your postcode?", exact=True)).to_have_value("postcode")
+    priority = page.get_by_label(re.compile("^Which one thing should be the priority"))
     expect(priority).to_have_value("single")
     j.check("the column-mapping step")
     page.get_by_role("button", name="Check the file").click()
-    expect(page.get_by_role("status").filter(has_text="Every row is fine")).to_contain_text("1,210 new responses")
+    expect(page.get_by_role("status").filter(has_text="Every row can be imported")).to_contain_text(
+        "1,210 new responses"
+    )
     j.check("the column-mapping step, checked")
     page.get_by_role("button", name=re.compile(r"Import 1,?210 responses")).click()
     flash(page, "Imported 1,210 responses.")

@@ -5,16 +5,26 @@ from tests.campaigns.factories import STORY_MAPPING, CampaignFactory, SurveyFact
 from tests.isolation import builder
 
 
-@builder("campaigns:survey-detail", "campaigns:survey-upload")
+@builder("campaigns:survey-detail", "campaigns:survey-upload", "campaigns:survey-results-csv")
 def _survey(office):
     return {"pk": SurveyFactory(office=office).pk}
 
 
-@builder("campaigns:survey-mapping")
+@builder("campaigns:survey-mapping", "campaigns:survey-problems")
 def _survey_upload(office):
     survey = SurveyFactory(office=office)
     upload = SurveyUpload.objects.create(office=office, survey=survey, original_name="x.csv", headers=[], file="x.csv")
     return {"pk": survey.pk, "upload_pk": upload.pk}
+
+
+@builder("campaigns:survey-question-chart")
+def _survey_question(office):
+    survey = SurveyFactory(office=office)
+    rows = story_rows(count=3, crime=1, ward="")
+    survey_import_commit(
+        survey=survey, parsed=ParsedFile(headers=list(rows[0]), rows=rows), mapping={**STORY_MAPPING, "Ward": "ignore"}
+    )
+    return {"pk": survey.pk, "question_pk": survey.questions.get(kind="single").pk}
 
 
 @builder("campaigns:survey-finding")

@@ -1,4 +1,7 @@
-"""Writes build_back_better_mks.csv: the responses of "Build Back Better in Milton Keynes South".
+"""Writes build_back_better_mks.csv: the responses of "Build Back Better in Milton Keynes South",
+shaped as Google Forms' responses sheet downloads them (File > Download > CSV on a UK-locale
+sheet): a Timestamp column first, day-first with seconds, no respondent id, CRLF line ends and
+the empty row the sheet had below its last response.
 
 1,210 fictional respondents; 472 of them (39%, 95% CI 36–42%) chose "Tackling crime and
 anti-social behaviour", as in the reference story. Seeded, so the file never changes:
@@ -7,7 +10,7 @@ anti-social behaviour", as in the reference story. Seeded, so the file never cha
 
 import csv
 import random
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 PRIORITY = "Which one thing should be the priority for Milton Keynes South as we build back better?"
@@ -31,12 +34,17 @@ def main() -> None:
     answers = [answer for answer, count in ANSWERS.items() for _ in range(count)]
     rng.shuffle(answers)
     path = Path(__file__).with_name("build_back_better_mks.csv")
+    wishes = ["More police on foot", "Fix the potholes", "Cheaper bus fares", "Later GP appointments", "More homes"]
+    places = ["Bletchley", "Fishermead", "Oldbrook", "Tattenhoe", "Woughton", "Denbigh", "Kingsmead", "Shenley"]
+    times = ["in the evenings", "at weekends", "this year", "before winter", "near the station", "for families"]
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["Respondent ID", "Submitted", "Postcode", PRIORITY])
-        for number, answer in enumerate(answers, start=1):
-            submitted = date(2021, 3, 1) + timedelta(days=rng.randrange(42))
-            writer.writerow([f"BBB-{number:05d}", submitted.strftime("%d/%m/%Y"), rng.choice(POSTCODES), answer])
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(["Timestamp", PRIORITY, "What is your postcode?", "Anything else you would like to tell us?"])
+        for answer in answers:
+            submitted = datetime(2021, 3, 1, 7) + timedelta(seconds=rng.randrange(42 * 24 * 3600))
+            comment = f"{rng.choice(wishes)} in {rng.choice(places)} {rng.choice(times)}" if rng.random() < 0.08 else ""
+            writer.writerow([submitted.strftime("%d/%m/%Y %H:%M:%S"), answer, rng.choice(POSTCODES), comment])
+        writer.writerow(["", "", "", ""])
 
 
 if __name__ == "__main__":
