@@ -52,6 +52,7 @@ from casework.models import (
 )
 from casework.phones import PHONE_ERROR, phone_normalise
 from casework.postcodes import POSTCODE_ERROR, postcode_normalise
+from mpoffice.formats import moment
 from mpoffice.models import Office
 from mpoffice.outbox import Claim, Claims
 
@@ -195,7 +196,7 @@ def import_start(*, office: Office, by, kind: str, upload: UploadedFile) -> Impo
     earlier = ImportBatch.objects.for_office(office).filter(kind=kind, sha256=sha256, status=ImportBatch.Status.DONE)
     if done := earlier.first():
         raise ImportRefused(
-            f"This file was already imported on {timezone.localtime(done.finished_at):%d/%m/%Y at %H:%M}; "
+            f"This file was already imported on {moment(done.finished_at)}; "
             "importing it again would change nothing. To add rows, upload a file with the new rows."
         )
     upload.seek(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
@@ -26,11 +27,32 @@ def _merge_clean(value: str) -> str:
     return value
 
 
+SIGN_OFF_HELP = (
+    "The letterhead adds the greeting (Dear …), “Yours sincerely” and each MP's signature: "
+    "end with your last paragraph."
+)
+_SIGN_OFF = re.compile(r"^\s*(yours\s+(sincerely|faithfully|truly)|kind\s+regards|best\s+wishes)\b", re.IGNORECASE)
+
+
+def _sign_off_clean(body: str) -> str:
+    """A sign-off typed at the end of a body would print twice, above the letterhead's own."""
+    closing = [line for line in body.splitlines() if line.strip()][-3:]
+    if any(_SIGN_OFF.match(line) for line in closing):
+        raise forms.ValidationError(
+            "Remove the sign-off at the end: the letterhead already adds “Yours sincerely” and the "
+            "signature, so the letter would have two."
+        )
+    return body
+
+
 class LetterForm(forms.Form):
     subject = forms.CharField(max_length=300)
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 18}),
-        help_text=f"Plain text; a blank line starts a new paragraph. Merge fields: {merge.allowed_fields_text()}.",
+        help_text=(
+            f"Plain text; a blank line starts a new paragraph. {SIGN_OFF_HELP} "
+            f"Merge fields: {merge.allowed_fields_text()}."
+        ),
     )
     recipient_kind = forms.ChoiceField(
         label="To", choices=Letter.RecipientKind.choices, widget=forms.RadioSelect, initial=Letter.RecipientKind.POST
@@ -54,7 +76,7 @@ class LetterForm(forms.Form):
         return _merge_clean(self.cleaned_data["subject"])
 
     def clean_body(self) -> str:
-        return _merge_clean(self.cleaned_data["body"])
+        return _sign_off_clean(_merge_clean(self.cleaned_data["body"]))
 
     def clean_case_references(self):
         raw = self.cleaned_data["case_references"]
@@ -96,7 +118,8 @@ class NewLetterForm(LetterForm):
     template = forms.ModelChoiceField(
         queryset=LetterTemplate.objects.none(),
         required=False,
-        help_text="Start from a template (its text replaces the body above), or leave empty to write from scratch.",
+        help_text="Start from a template (its subject and text replace the subject and body below), "
+        "or leave empty to write from scratch.",
     )
     field_order = ["template", "subject", "body"]
 
@@ -116,11 +139,15 @@ class NewLetterForm(LetterForm):
 
 
 class CosignForm(forms.Form):
-    office = forms.ModelChoiceField(label="Co-signing office", queryset=Office.objects.none())
+    office = forms.ModelChoiceField(label="Invite another MP to co-sign", queryset=Office.objects.none())
 
     def __init__(self, *args, office: Office, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["office"].queryset = Office.objects.exclude(pk=office.pk).order_by("name")
+        # Drawn inside the letter page's own <form> (crispy gives the select its form-select).
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
 
 
 class ReturnForm(forms.Form):
@@ -184,13 +211,16 @@ class TemplateForm(OfficeScopedModelForm):
         model = LetterTemplate
         fields = ["name", "subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 16})}
-        help_texts = {"body": f"Plain text. Merge fields: {merge.allowed_fields_text()}."}
+        help_texts = {
+            "body": f"Plain text; a blank line starts a new paragraph. {SIGN_OFF_HELP} "
+            f"Merge fields: {merge.allowed_fields_text()}."
+        }
 
     def clean_subject(self):
         return _merge_clean(self.cleaned_data["subject"])
 
     def clean_body(self):
-        return _merge_clean(self.cleaned_data["body"])
+        return _sign_off_clean(_merge_clean(self.cleaned_data["body"]))
 
 
 class OrganisationForm(OfficeScopedModelForm):

@@ -22,13 +22,14 @@ from letters.models import Letter, Reply
 from letters.services import LetterError
 from letters.views import DRAFTERS
 from mpoffice.access import office_required
+from mpoffice.formats import day
 from mpoffice.models import Membership
 
 
 class LetterChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, letter: Letter) -> str:
         to_whom = letter.recipient_post.organisation.name if letter.recipient_post_id else "a constituent"
-        sent = f", sent {letter.sent_on:%d/%m/%Y}" if letter.sent_on else ""
+        sent = f", sent {day(letter.sent_on)}" if letter.sent_on else ""
         return f"{letter.reference} – {letter.subject} (to {to_whom}{sent})"
 
 
@@ -56,8 +57,8 @@ class InboundReplyForm(forms.Form):
         sent_at = self.message.sent_at
         if sent_at is not None and timezone.localdate(sent_at) < letter.sent_on:
             raise ValidationError(
-                f"This e-mail was written on {timezone.localdate(sent_at):%d/%m/%Y}, before letter "
-                f"{letter.reference} was sent ({letter.sent_on:%d/%m/%Y}), so it cannot be its reply. "
+                f"This e-mail was written on {day(timezone.localdate(sent_at))}, before letter "
+                f"{letter.reference} was sent ({day(letter.sent_on)}), so it cannot be its reply. "
                 "Choose another letter, or attach the e-mail to a case."
             )
         return letter
