@@ -35,6 +35,9 @@ STYLE = Style(
     label_font_size=LABEL_FONT_SIZE,
     major_label_font_size=LABEL_FONT_SIZE,
     value_font_size=LABEL_FONT_SIZE,
+    value_label_font_size=LABEL_FONT_SIZE,
+    legend_font_size=LABEL_FONT_SIZE,
+    tooltip_font_size=LABEL_FONT_SIZE,
     title_font_size=LABEL_FONT_SIZE + 2,
 )
 
