@@ -68,6 +68,7 @@ class CaseFilter(django_filters.FilterSet):
         fields=(("opened_at", "opened"), ("reference", "reference"), ("review_by", "review"), ("priority", "priority")),
         field_labels={"opened": "Opened", "reference": "Reference", "review": "Review by", "priority": "Priority"},
         label="Sort by",
+        empty_label="Newest first",
     )
 
     class Meta:
