@@ -43,6 +43,9 @@ CSRF_TRUSTED_ORIGINS = config.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "mpoffice",
     "casework",
+    "inbound",
+    "campaigns",
+    "privacy",
     "letters",
     "briefings",
     "django.contrib.admin",

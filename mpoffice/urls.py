@@ -20,6 +20,9 @@ urlpatterns = [
     path("accounts/two-factor/", include("mpoffice.twofactor.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("casework.urls")),
+    path("", include("inbound.urls")),
+    path("", include("campaigns.urls")),
+    path("", include("privacy.urls")),
     path("letters/", include("letters.urls")),
     path("admin/", admin.site.urls),
 ]

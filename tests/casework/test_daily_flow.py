@@ -15,8 +15,8 @@ from bs4 import BeautifulSoup
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns import demo as demo_story
 from casework import demo as casework_demo
-from casework import demo_story
 from casework.models import Case, Constituent
 from letters.models import Letter
 from mpoffice.logs import ClientErrorsWithoutTraceback
