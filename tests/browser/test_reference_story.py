@@ -368,7 +368,7 @@ def staff_drafts_the_joint_letter(j: Journey, finding: str, references: list[str
     field(page, "Started on").fill("2019-07-24")
     page.get_by_role("button", name="Save").click()
     flash(page, "Post-holder added.")
-    expect(page.get_by_text("Priti Patel: from 24 July 2019 (current)")).to_be_visible()
+    expect(page.get_by_text("Priti Patel: from 24 Jul 2019 (current)")).to_be_visible()
     j.check("an organisation with its posts")
 
     page.get_by_role("link", name="Templates").click()
