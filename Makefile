@@ -1,6 +1,8 @@
 # Two commands: `make run` (the app with demo data, worker and beat) and `make test`.
 # Both build the virtual environment first, and only when requirements changed.
 PYTHON ?= python3
+# The web server's port: `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -17,14 +19,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 migrate: install
-	$(BIN)/python manage.py migrate --noinput
+	@echo "Bringing the database up to date..."
+	@$(BIN)/python manage.py migrate --noinput -v 0
 
 run: migrate
-	$(BIN)/python manage.py load_demo
+	@$(BIN)/python manage.py load_demo
 	@echo ""
-	@echo "Postbag is starting at http://127.0.0.1:8000 (web, Celery worker and beat). Ctrl-C stops all three."
+	@echo "Postbag is starting at http://127.0.0.1:$(PORT) (web, Celery worker and beat). Ctrl-C stops all three."
 	@echo ""
-	$(BIN)/honcho start -f Procfile.dev
+	@# honcho gives the first process (web) the port; Ctrl-C makes it exit 130, which is how
+	@# the run is meant to end, so make does not report it as an error.
+	@$(BIN)/honcho start -f Procfile.dev -p $(PORT) || [ $$? -eq 130 ]
 
 test: install
 	$(BIN)/python -m pytest

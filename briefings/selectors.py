@@ -31,6 +31,7 @@ from letters.selectors import (
     reply_times_by_organisation,
 )
 from letters.services import bulk_runs_waiting_for_mp
+from mpoffice.formats import day
 from mpoffice.models import Membership
 
 TREND_MONTHS = 24
@@ -119,9 +120,7 @@ def case_trend(*, cases: QuerySet[Case], today: date, months: int = TREND_MONTHS
         counts=[counts_by_month.get(month, 0) for month in month_list],
         recent_total=totals["recent"],
         earlier_total=totals["earlier"],
-        period_label=(
-            f"{recent_start:%d/%m/%Y}–{today:%d/%m/%Y} against {earlier_start:%d/%m/%Y}–{earlier_end:%d/%m/%Y}"
-        ),
+        period_label=(f"{day(recent_start)}–{day(today)} against {day(earlier_start)}–{day(earlier_end)}"),
     )
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from briefings.selectors import office_dashboard
+from mpoffice.formats import day
 from mpoffice.models import Membership, Reminder, Role
 from mpoffice.reminders import reminder_exists, reminder_raise
 
@@ -28,7 +29,7 @@ def week_of(moment: datetime) -> date:
 def weekly_summary_body(*, membership: Membership, today: date) -> str:
     data = office_dashboard(membership=membership, today=today)
     lines = [
-        f"Your office this week ({membership.office.name}, {today:%d/%m/%Y}):",
+        f"Your office this week ({membership.office.name}, {day(today)}):",
         "",
         f"- Open cases: {data.open_cases}",
         f"- New cases in the last 30 days: {data.new_cases_30_days}",
@@ -64,7 +65,7 @@ def weekly_summaries_send(*, now: datetime | None = None) -> int:
             kind=Reminder.Kind.WEEKLY_SUMMARY,
             source=membership,
             due_on=monday,
-            title=f"Your weekly summary, week of {monday:%d/%m/%Y}",
+            title=f"Your weekly summary, week of {day(monday)}",
             body=weekly_summary_body(membership=membership, today=timezone.localtime(now).date()),
             url=reverse("dashboard"),
             recipients=[membership.user],

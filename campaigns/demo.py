@@ -194,17 +194,71 @@ def _headers() -> dict[str, str]:
     }
 
 
+AFTERTHOUGHTS = [
+    "",
+    "",
+    "It has got worse in the last year.",
+    "My neighbours feel the same.",
+    "I have lived here for twenty years and never felt like this before.",
+    "Something needs to change.",
+    "Thank you.",
+    "I am happy to be contacted about this.",
+    "It is the same in the next estate along.",
+]
+
+
+def _comment(theme: list[str], respondent: int) -> str:
+    """One voice of a theme, and sometimes an afterthought, chosen by the respondent's number
+    (its own random, so that the shared sequence behind every other answer is unchanged)."""
+    voice = random.Random(respondent)
+    return f"{voice.choice(theme)} {voice.choice(AFTERTHOUGHTS)}".strip()
+
+
 def _rows(office: Office) -> list[dict[str, str]]:
     rng = random.Random(2021)  # the same responses every time
     wards = list(Ward.objects.for_office(office).values_list("name", flat=True)) or [""]
     priorities = [CRIME] * CRIME_FIRST + [label for label, count in OTHER_PRIORITIES for _ in range(count)]
     assert len(priorities) == RESPONDENTS
     rng.shuffle(priorities)
+    # Four themes, drawn as before (so every other answer stays the same), each told in many
+    # voices: a survey's free text is never four sentences repeated.
     comments = [
-        "More police on foot in the evenings, please.",
-        "Young people need somewhere to go.",
-        "The underpasses feel unsafe after dark.",
-        "Thank you for holding this survey.",
+        [
+            "More police on foot in the evenings, please.",
+            "I never see a police officer on our estate any more.",
+            "Bring back the PCSO who used to walk round the shops.",
+            "We need patrols after dark, not just a phone number to ring.",
+            "The police station closing in the evenings was a mistake.",
+            "A visible police presence near the bus station would help a lot.",
+            "Officers come when something has happened, never before.",
+        ],
+        [
+            "Young people need somewhere to go.",
+            "The youth club shut three years ago and nothing replaced it.",
+            "Teenagers hang around the redways because there is nowhere else.",
+            "Fund sport and music for young people, it keeps them out of trouble.",
+            "My son has nowhere to go on a Friday night except the shopping centre.",
+            "Mentoring schemes in schools would do more than any fine.",
+            "Open the community centre in the evenings for young people.",
+        ],
+        [
+            "The underpasses feel unsafe after dark.",
+            "Half the lights on the redway by the canal are broken.",
+            "I walk the long way round to avoid the underpass at night.",
+            "Better lighting and CCTV in the underpasses, please.",
+            "The path behind the station is overgrown and dark.",
+            "My daughter will not use the underpass on her way home from college.",
+            "Cut back the bushes along the redways so people can see ahead.",
+        ],
+        [
+            "Thank you for holding this survey.",
+            "Good to be asked. I hope the results are published.",
+            "Please let us know what happens with these answers.",
+            "Thank you for the leaflet, it was the first I had heard of this.",
+            "Glad the MP is listening. Keep us posted.",
+            "A public meeting about the results would be welcome.",
+            "I would like to hear back about what changes.",
+        ],
     ]
     rows = []
     for number, priority in enumerate(priorities, start=1):
@@ -216,7 +270,7 @@ def _rows(office: Office) -> list[dict[str, str]]:
                 PRIORITY: priority,
                 SERVICES: "; ".join(sorted(rng.sample(SERVICE_OPTIONS, rng.randint(1, 3)))),
                 SAFETY: str(rng.choice([1, 2, 2, 3]) if crime_minded else rng.choice([2, 3, 4, 4, 5])),
-                COMMENTS: rng.choice(comments) if rng.random() < 0.08 else "",
+                COMMENTS: _comment(rng.choice(comments), number) if rng.random() < 0.08 else "",
             }
         )
     return rows

@@ -110,7 +110,8 @@ class WeightedProportion:
     n_effective: float  # Kish
 
     def rounded(self) -> tuple[int, int, int]:
-        return tuple(math.floor(value + 0.5) for value in (self.percent, self.ci_low, self.ci_high))
+        percent, low, high = (math.floor(value + 0.5) for value in (self.percent, self.ci_low, self.ci_high))
+        return percent, low, high
 
 
 def weighted_proportion(ticked: Sequence[bool], weights: Sequence[float]) -> WeightedProportion:

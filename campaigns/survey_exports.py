@@ -389,13 +389,13 @@ def parse_timestamp(value: str, *, day_first: bool = True) -> datetime:
         )
     match = _GOOGLE.match(text)
     if match:
-        year, month, day, hour, minute, second_of_minute, meridiem, offset_hours, offset_minutes = match.groups()
+        g_year, g_month, g_day, hour, minute, second_of_minute, meridiem, offset_hours, offset_minutes = match.groups()
         hours = int(offset_hours or 0)
         minutes = int(offset_minutes or 0) * (-1 if hours < 0 else 1)
         return datetime(
-            int(year),
-            int(month),
-            int(day),
+            int(g_year),
+            int(g_month),
+            int(g_day),
             _hour(int(hour), meridiem),
             int(minute),
             int(second_of_minute),

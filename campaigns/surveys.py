@@ -819,11 +819,11 @@ def survey_results(
                     {name: n for name, n in ward_respondents[question.pk].items() if name and name != OUTSIDE},
                     ward_shares,
                 )
-                for row in result.options if weights else []:
-                    row.weighted = weighted_proportion_from_groups(
+                for option_row in result.options if weights else []:
+                    option_row.weighted = weighted_proportion_from_groups(
                         [
                             (
-                                ward_option_counts.get((question.pk, name, row.option.pk), 0),
+                                ward_option_counts.get((question.pk, name, option_row.option.pk), 0),
                                 ward_respondents[question.pk][name],
                                 weight,
                             )

@@ -56,6 +56,16 @@ FIRST_NAMES = [
     "Bethany",
     "Arjun",
 ]
+# Titles are drawn at random, then matched to the first name, so no "Mr Priya" or "Ms Joseph".
+FEMALE_NAMES = {"Amelia", "Priya", "Grace", "Hannah", "Fatima", "Chloe", "Aisha", "Niamh", "Sofia", "Bethany"}
+
+
+def _title_for(first_name: str, drawn: str) -> str:
+    if first_name in FEMALE_NAMES:
+        return "Ms" if drawn == "Mr" else drawn
+    return "Mr" if drawn in ("Mrs", "Ms") else drawn
+
+
 LAST_NAMES = [
     "Ashcombe",
     "Brindley",
@@ -182,6 +192,7 @@ def _constituents(office: Office, rng: random.Random, *, by: User, log) -> list[
             rng.choice(["email", "email", "post", "phone"]),
             rng.random() < 0.08,
         )
+        title = _title_for(first, title)
         constituent = Constituent.objects.for_office(office).filter(email=email).first()
         if constituent is None:
             constituent = services.constituent_create(
@@ -194,12 +205,16 @@ def _constituents(office: Office, rng: random.Random, *, by: User, log) -> list[
                 town="Milton Keynes",
                 postcode=postcode,
                 email=email,
+                # Ofcom's drama range (07700 900000-900999): never a real line, and accepted by
+                # the form (casework.phones), so a demo constituent can be opened and saved.
+                phone=f"07700 900{n:03d}",
                 preferred_channel=channel,
                 is_vulnerable=vulnerable,
+                consent_to_contact=True,
+                contact_by_email=True,
+                contact_by_post=channel == "post",
+                contact_by_phone=channel == "phone",
             )
-            # Ofcom's drama range (07700 900000-900999) is never a real line, which is exactly why
-            # libphonenumber refuses it: written directly so that no demo number can ring anyone.
-            Constituent.objects.filter(pk=constituent.pk).update(phone=f"+447700900{n:03d}")
             created += 1
         people.append(constituent)
     for n, kind in enumerate(ORGANISATIONS):

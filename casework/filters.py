@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import django_filters
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
@@ -20,16 +22,45 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+class CaseFilterForm(forms.Form):
+    """The filter bar: a Bootstrap grid drawn by crispy, so every control is styled
+    (``form-select``, ``form-control``), labelled, and wraps rather than overlaps."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        wide = "col-12 col-sm-6 col-lg-3"
+        self.helper.layout = Layout(
+            Row(
+                *(Column(name, css_class=wide) for name in self.fields if name not in ("overdue",)),
+                Column("overdue", css_class=f"{wide} align-self-center"),
+                css_class="g-2",
+            )
+        )
+
+
 class CaseFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=[("open_any", "Any open status"), *Case.Status.choices],
         method="filter_status",
+        label="Status",
         widget=forms.SelectMultiple(attrs={"size": 3}),
     )
-    topic = django_filters.ModelChoiceFilter(queryset=Topic.objects.none(), method="filter_topic", empty_label="Any")
-    ward = django_filters.ModelChoiceFilter(queryset=Ward.objects.none(), method="filter_ward", empty_label="Any")
-    assignee = django_filters.ChoiceFilter(choices=(), method="filter_assignee", empty_label="Anyone")
-    tag = django_filters.ModelChoiceFilter(queryset=Tag.objects.none(), field_name="tags", empty_label="Any")
+    # Labels are given: django-filter derives one from the model field, and for a filter with
+    # its own method ("ward" is not a field of Case) it would print "[invalid name]".
+    topic = django_filters.ModelChoiceFilter(
+        queryset=Topic.objects.none(), method="filter_topic", empty_label="Any", label="Topic"
+    )
+    ward = django_filters.ModelChoiceFilter(
+        queryset=Ward.objects.none(), method="filter_ward", empty_label="Any", label="Ward"
+    )
+    assignee = django_filters.ChoiceFilter(choices=(), method="filter_assignee", empty_label="Anyone", label="Assignee")
+    tag = django_filters.ModelChoiceFilter(
+        queryset=Tag.objects.none(), field_name="tags", empty_label="Any", label="Tag"
+    )
     opened_from = django_filters.DateFilter(method="filter_opened_from", label="Opened from", widget=DATE)
     opened_to = django_filters.DateFilter(method="filter_opened_to", label="Opened to", widget=DATE)
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Review overdue", widget=forms.CheckboxInput)
@@ -37,11 +68,13 @@ class CaseFilter(django_filters.FilterSet):
         fields=(("opened_at", "opened"), ("reference", "reference"), ("review_by", "review"), ("priority", "priority")),
         field_labels={"opened": "Opened", "reference": "Reference", "review": "Review by", "priority": "Priority"},
         label="Sort by",
+        empty_label="Newest first",
     )
 
     class Meta:
         model = Case
         fields: list[str] = []
+        form = CaseFilterForm
 
     def __init__(self, data=None, *args, membership, **kwargs):
         super().__init__(data, *args, **kwargs)

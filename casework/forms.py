@@ -10,11 +10,14 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.renderers import TemplatesSetting
+from django.forms.utils import flatatt
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils.safestring import SafeString
 
 from casework.models import Case, Constituent, Contact, Topic
-from casework.phones import phone_normalise
+from casework.phones import phone_display, phone_normalise
 from casework.postcodes import postcode_normalise
 from casework.services import CASE_EDIT_FIELDS, CONSTITUENT_FIELDS, POSTCODE_CSV_COLUMNS, tag_names_parse
 from casework.uploads import ALLOWED_DESCRIPTION
@@ -33,6 +36,38 @@ def _helper(submit_label: str, *layout, action: str = "") -> FormHelper:
     return helper
 
 
+class ConstituentPicker(forms.Widget):
+    """One constituent, chosen by searching (htmx radio buttons), not by an internal number.
+    The choice is a radio group that always holds a "nobody" option, so clearing it is sent."""
+
+    template_name = "casework/widgets/constituent_picker.html"
+
+    def __init__(self, *, queryset, none_label: str, attrs: dict | None = None) -> None:
+        super().__init__(attrs)
+        self.queryset = queryset
+        self.none_label = none_label
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        chosen = None
+        if value not in (None, "") and str(value).isdigit():
+            chosen = self.queryset.filter(pk=value).first()
+        context["widget"].update(
+            chosen=chosen,
+            none_label=self.none_label,
+            search_url=reverse("casework:constituent-autocomplete"),
+            attrs_html=flatatt(context["widget"]["attrs"]),
+        )
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        # A project template (the form renderer only looks in Django's own widget folders).
+        return self._render(self.template_name, self.get_context(name, value, attrs), TemplatesSetting())
+
+
+CHOSEN_BY_THE_PERSON = ("consent_to_contact", "contact_by_email", "contact_by_post", "contact_by_phone")
+
+
 class ConstituentForm(forms.ModelForm):
     # Wider than the column: people type "mk9  3hq " and the cleaned value is at most 8.
     postcode = forms.CharField(max_length=20, required=False, help_text="A UK postcode, e.g. MK9 3HQ.")
@@ -47,11 +82,18 @@ class ConstituentForm(forms.ModelForm):
         fields = list(CONSTITUENT_FIELDS)
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
         labels = {"email": "E-mail", "contact_by_email": "Contact by e-mail"}
-        help_texts = {"phone": "A UK number, e.g. 01908 123456 or 07400 123456.", "email": "e.g. name@example.org"}
+        help_texts = {"phone": "A UK number, e.g. 01908 555125 or 07700 900123.", "email": "e.g. name@example.org"}
 
     def __init__(self, *args, duplicates_possible: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].error_messages["invalid"] = "Enter an e-mail address such as name@example.org."
+        if self.instance._state.adding:
+            # Consent and channels are the person's choice: a new record starts with none ticked.
+            for name in CHOSEN_BY_THE_PERSON:
+                if name not in (kwargs.get("initial") or {}):
+                    self.initial[name] = False
+        if self.initial.get("phone"):
+            self.initial["phone"] = phone_display(self.initial["phone"])
         if not duplicates_possible:
             del self.fields["save_anyway"]
         self.helper = _helper(
@@ -200,13 +242,13 @@ class CaseForm(forms.ModelForm):
         )
         self.fields["topic"].queryset = topics
         self.fields["correspondent"].queryset = constituents
-        self.fields["correspondent"].widget = forms.NumberInput(attrs={"inputmode": "numeric"})
-        self.fields["correspondent"].label = "Correspondent (constituent number)"
+        self.fields["correspondent"].widget = ConstituentPicker(
+            queryset=constituents, none_label="Nobody else: the constituent writes for themself"
+        )
+        self.fields["correspondent"].label = "Correspondent"
         self.fields[
             "correspondent"
-        ].help_text = (
-            "Only when someone else writes on the constituent's behalf: their constituent number (shown on their page)."
-        )
+        ].help_text = "Only when someone else writes on the constituent's behalf: search for them by name or postcode."
         if self.instance.pk and not self.is_bound:
             self.initial["tags_text"] = ", ".join(tag.name for tag in self.instance.tags.all())
         self.helper = _helper(

@@ -53,6 +53,7 @@ from casework.models import (
 from casework.phones import PHONE_ERROR, phone_normalise
 from casework.postcodes import POSTCODE_ERROR, postcode_normalise
 from casework.subjectdata import UPLOAD_KEEP_DAYS, file_delete_on_commit
+from mpoffice.formats import moment
 from mpoffice.models import Office
 from mpoffice.outbox import Claim, Claims
 
@@ -196,7 +197,7 @@ def import_start(*, office: Office, by: User, kind: str, upload: UploadedFile) -
     earlier = ImportBatch.objects.for_office(office).filter(kind=kind, sha256=sha256, status=ImportBatch.Status.DONE)
     if done := earlier.first():
         raise ImportRefused(
-            f"This file was already imported on {timezone.localtime(done.finished_at):%d/%m/%Y at %H:%M}; "
+            f"This file was already imported on {moment(done.finished_at or done.created_at)}; "
             "importing it again would change nothing. To add rows, upload a file with the new rows."
         )
     upload.seek(0)

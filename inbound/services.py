@@ -39,6 +39,7 @@ from casework.selectors import cases_for, constituents_for
 from casework.services import AttachmentRefused, attachment_check, case_open, constituent_create, contact_log
 from inbound import mailtext
 from inbound.models import InboundMessage
+from mpoffice.formats import moment
 from mpoffice.models import Membership, Office
 
 logger = logging.getLogger(__name__)
@@ -259,7 +260,7 @@ class Received:
         if not self.created:
             when = timezone.localtime(message.received_at)
             return (
-                f"This message (“{message}”) was already received on {when:%d/%m/%Y at %H:%M} "
+                f"This message (“{message}”) was already received on {moment(when)} "
                 f"({message.get_source_display().lower()}), so it was not added again: here is that copy."
             )
         if self.handled_as:

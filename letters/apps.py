@@ -11,6 +11,12 @@ class LettersConfig(AppConfig):
 
         register_kind("letter", "Letter", "letters/timeline/letter.html")
         register_kind("reply", "Reply", "letters/timeline/reply.html")
+        # A case's page offers "Write a letter" and lists the letters about it.
+        from casework.case_page import register_case_action, register_case_panel
+        from letters.case_page import letters_panel, write_letter_action
+
+        register_case_action(write_letter_action)
+        register_case_panel(letters_panel)
         # E-mailed replies to our letters are recognised when they arrive in the inbox.
         # An e-mail waiting in the inbox can be recorded as the reply to a letter by hand.
         from inbound.services import register_inbound_handler, register_triage_action

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from letters import merge
 from letters.models import Letter, LetterTemplate, Organisation, Post, PostHolder, Reply
 from letters.selectors import posts_for, templates_for
 from letters.services import reply_document_check
+from mpoffice.formats import day
 from mpoffice.forms import OfficeScopedModelForm
 from mpoffice.models import Membership, Office
 
@@ -28,11 +30,32 @@ def _merge_clean(value: str) -> str:
     return value
 
 
+SIGN_OFF_HELP = (
+    "The letterhead adds the greeting (Dear …), “Yours sincerely” and each MP's signature: "
+    "end with your last paragraph."
+)
+_SIGN_OFF = re.compile(r"^\s*(yours\s+(sincerely|faithfully|truly)|kind\s+regards|best\s+wishes)\b", re.IGNORECASE)
+
+
+def _sign_off_clean(body: str) -> str:
+    """A sign-off typed at the end of a body would print twice, above the letterhead's own."""
+    closing = [line for line in body.splitlines() if line.strip()][-3:]
+    if any(_SIGN_OFF.match(line) for line in closing):
+        raise forms.ValidationError(
+            "Remove the sign-off at the end: the letterhead already adds “Yours sincerely” and the "
+            "signature, so the letter would have two."
+        )
+    return body
+
+
 class LetterForm(forms.Form):
     subject = forms.CharField(max_length=300)
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 18}),
-        help_text=f"Plain text; a blank line starts a new paragraph. Merge fields: {merge.allowed_fields_text()}.",
+        help_text=(
+            f"Plain text; a blank line starts a new paragraph. {SIGN_OFF_HELP} "
+            f"Merge fields: {merge.allowed_fields_text()}."
+        ),
     )
     recipient_kind = forms.ChoiceField(
         label="To", choices=Letter.RecipientKind.choices, widget=forms.RadioSelect, initial=Letter.RecipientKind.POST
@@ -56,7 +79,7 @@ class LetterForm(forms.Form):
         return _merge_clean(self.cleaned_data["subject"])
 
     def clean_body(self) -> str:
-        return _merge_clean(self.cleaned_data["body"])
+        return _sign_off_clean(_merge_clean(self.cleaned_data["body"]))
 
     def clean_case_references(self):
         raw = self.cleaned_data["case_references"]
@@ -98,7 +121,8 @@ class NewLetterForm(LetterForm):
     template = forms.ModelChoiceField(
         queryset=LetterTemplate.objects.none(),
         required=False,
-        help_text="Start from a template (its text replaces the body above), or leave empty to write from scratch.",
+        help_text="Start from a template (its subject and text replace the subject and body below), "
+        "or leave empty to write from scratch.",
     )
     field_order = ["template", "subject", "body"]
 
@@ -118,11 +142,15 @@ class NewLetterForm(LetterForm):
 
 
 class CosignForm(forms.Form):
-    office = forms.ModelChoiceField(label="Co-signing office", queryset=Office.objects.none())
+    office = forms.ModelChoiceField(label="Invite another MP to co-sign", queryset=Office.objects.none())
 
     def __init__(self, *args, office: Office, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["office"].queryset = Office.objects.exclude(pk=office.pk).order_by("name")
+        # Drawn inside the letter page's own <form> (crispy gives the select its form-select).
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
 
 
 class ReturnForm(forms.Form):
@@ -186,13 +214,16 @@ class TemplateForm(OfficeScopedModelForm):
         model = LetterTemplate
         fields = ["name", "subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 16})}
-        help_texts = {"body": f"Plain text. Merge fields: {merge.allowed_fields_text()}."}
+        help_texts = {
+            "body": f"Plain text; a blank line starts a new paragraph. {SIGN_OFF_HELP} "
+            f"Merge fields: {merge.allowed_fields_text()}."
+        }
 
     def clean_subject(self):
         return _merge_clean(self.cleaned_data["subject"])
 
     def clean_body(self):
-        return _merge_clean(self.cleaned_data["body"])
+        return _sign_off_clean(_merge_clean(self.cleaned_data["body"]))
 
 
 class OrganisationForm(OfficeScopedModelForm):
@@ -271,7 +302,7 @@ class BulkReturnForm(forms.Form):
 class LetterChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, letter: Letter) -> str:
         to_whom = letter.recipient_post.organisation.name if letter.recipient_post_id else "a constituent"
-        sent = f", sent {letter.sent_on:%d/%m/%Y}" if letter.sent_on else ""
+        sent = f", sent {day(letter.sent_on)}" if letter.sent_on else ""
         return f"{letter.reference} – {letter.subject} (to {to_whom}{sent})"
 
 
@@ -299,8 +330,8 @@ class InboundReplyForm(forms.Form):
         sent_at = self.message.sent_at
         if sent_at is not None and timezone.localdate(sent_at) < letter.sent_on:
             raise forms.ValidationError(
-                f"This e-mail was written on {timezone.localdate(sent_at):%d/%m/%Y}, before letter "
-                f"{letter.reference} was sent ({letter.sent_on:%d/%m/%Y}), so it cannot be its reply. "
+                f"This e-mail was written on {day(timezone.localdate(sent_at))}, before letter "
+                f"{letter.reference} was sent ({day(letter.sent_on)}), so it cannot be its reply. "
                 "Choose another letter, or attach the e-mail to a case."
             )
         return letter

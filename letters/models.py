@@ -17,6 +17,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from casework.models import Case, Constituent
 from letters import merge
+from mpoffice.formats import day
 from mpoffice.models import Office, OfficeScopedModel
 
 
@@ -376,7 +377,7 @@ class Reply(OfficeScopedModel):
         indexes = [models.Index(fields=["office", "-received_on"], name="reply_office_received")]
 
     def __str__(self) -> str:
-        return f"Reply from {self.from_name} ({self.received_on:%d/%m/%Y})"
+        return f"Reply from {self.from_name} ({day(self.received_on)})"
 
     def get_absolute_url(self) -> str:
         return self.letter.get_absolute_url()

@@ -27,6 +27,7 @@ from letters.pdf import uk_date
 from letters.selectors import letters_drafted_by
 from letters.services import letter_create
 from letters.workdays import add_working_days
+from mpoffice.formats import day
 from mpoffice.models import Membership, Office, Reminder, Role
 from mpoffice.reminders import SweepResult, reminder_exists, reminder_raise, sweep_run
 
@@ -82,7 +83,7 @@ def letter_chaser_draft(*, letter: Letter) -> Letter:
             case=case,
             kind="letter",
             title=f"Chaser {chaser.reference} drafted: no reply to {letter.reference}",
-            body=f"The reply was due by {letter.reply_due_on:%d/%m/%Y}.",
+            body=f"The reply was due by {day(letter.reply_due_on)}.",
             source=chaser,
             data={"letter_id": chaser.pk, "reference": chaser.reference, "chases": letter.reference},
         )
@@ -127,7 +128,7 @@ def reply_overdue_raise(letter: Letter) -> Reminder | None:
         due_on=letter.reply_due_on,
         title=f"Reply overdue: {letter.reference} to {organisation}",
         body=(
-            f"{organisation} was due to reply to “{letter.subject}” by {letter.reply_due_on:%d/%m/%Y}. "
+            f"{organisation} was due to reply to “{letter.subject}” by {day(letter.reply_due_on)}. "
             "A chaser letter has been drafted for you to check and send (Letters, drafts)."
         ),
         url=letter.get_absolute_url(),
@@ -167,7 +168,7 @@ def case_review_raise(case: Case) -> Reminder | None:
         source=case,
         due_on=case.review_by,
         title=f"Case review due: {case.reference}",
-        body=f"Case {case.reference} was due for review on {case.review_by:%d/%m/%Y}.",
+        body=f"Case {case.reference} was due for review on {day(case.review_by)}.",
         url=case.get_absolute_url(),
         recipients=recipients,
     )
@@ -192,8 +193,8 @@ def action_overdue_raise(action: FollowUpAction) -> Reminder | None:
         due_on=action.due_on,
         title=f"Follow-up action overdue: {action.description}"[:300],
         body=(
-            f"Agreed at the meeting in {action.meeting.place} on {action.meeting.held_on:%d/%m/%Y} "
-            f"({campaign.name}); it was due by {action.due_on:%d/%m/%Y}."
+            f"Agreed at the meeting in {action.meeting.place} on {day(action.meeting.held_on)} "
+            f"({campaign.name}); it was due by {day(action.due_on)}."
         ),
         url=campaign.get_absolute_url(),
         recipients=recipients,
@@ -258,7 +259,7 @@ def approval_waiting_raise(signatory: LetterSignatory, *, working_days: int) -> 
         body=(
             f"“{cosigning.subject_for(letter, office)}” has waited for your approval for more than "
             f"{working_days} working days "
-            f"(since {timezone.localdate(letter.updated_at):%d/%m/%Y})."
+            f"(since {day(timezone.localdate(letter.updated_at))})."
         ),
         url=letter.get_absolute_url(),
         recipients=_members(office.pk, Role.MP),

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from mpoffice.formats import day
+
 
 class Role(models.TextChoices):
     CASEWORKER = "caseworker", "Caseworker"
@@ -194,7 +196,7 @@ class Reminder(OfficeScopedModel):
         indexes = [models.Index(fields=["office", "-created_at"], name="reminder_office_created")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.title} (due {self.due_on:%d/%m/%Y})"
+        return f"{self.get_kind_display()}: {self.title} (due {day(self.due_on)})"
 
 
 class Notification(OfficeScopedModel):

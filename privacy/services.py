@@ -60,6 +60,7 @@ from casework.subjectdata import (
     register_source,
     sources,
 )
+from mpoffice.formats import day
 from mpoffice.models import Notification, Office, Reminder
 from mpoffice.outbox import Claim, Claims
 from privacy.models import RetentionReview, SharedTextReview, SubjectAccessExport
@@ -646,7 +647,7 @@ def retention_decide(*, review: RetentionReview, by, decision: str, keep_years: 
             office_id=case.office_id,
             by=by,
             event="retention-keep",
-            summary=f"Case {case.reference}: kept until {review.keep_until:%d/%m/%Y}",
+            summary=f"Case {case.reference}: kept until {day(review.keep_until)}",
         )
     else:
         raise RetentionRefused("Choose anonymise, delete or keep.")

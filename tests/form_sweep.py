@@ -315,3 +315,71 @@ def _campaign_with_everything(office):
             office=office, meeting=meeting, description=description, due_on="2021-07-01", owner=action_owner
         )
     return [{"pk": campaign.pk}]
+
+
+# --- Styled, labelled controls -------------------------------------------------------------------
+
+_TEXT_LIKE = {"text", "email", "search", "number", "date", "datetime-local", "password", "tel", "url", "file", "time"}
+
+
+class _ControlParser(HTMLParser):
+    """Every form control of a page (outside the navigation bar), with its classes, and the
+    ids that a ``<label for>`` names."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.controls: list[dict] = []
+        self.labelled: set[str] = set()
+        self._in_label = 0
+        self._in_nav = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "nav":
+            self._in_nav += 1
+        elif tag == "label":
+            self._in_label += 1
+            if attrs.get("for"):
+                self.labelled.add(attrs["for"])
+        elif tag in ("input", "select", "textarea") and not self._in_nav:
+            kind = (attrs.get("type") or "text").lower() if tag == "input" else tag
+            if kind in ("hidden", "submit", "button", "reset", "image"):
+                return
+            self.controls.append(
+                {
+                    "tag": tag,
+                    "kind": kind,
+                    "name": attrs.get("name") or "",
+                    "id": attrs.get("id") or "",
+                    "classes": set((attrs.get("class") or "").split()),
+                    "aria": bool(attrs.get("aria-label") or attrs.get("aria-labelledby")),
+                    "in_label": self._in_label > 0,
+                }
+            )
+
+    def handle_endtag(self, tag):
+        if tag == "nav" and self._in_nav:
+            self._in_nav -= 1
+        elif tag == "label" and self._in_label:
+            self._in_label -= 1
+
+
+def control_problems(html: str) -> list[str]:
+    """Controls drawn without Bootstrap's classes (crispy adds them) or without a label."""
+    parser = _ControlParser()
+    parser.feed(html)
+    problems = []
+    for control in parser.controls:
+        name = f"<{control['tag']} name={control['name']!r}>"
+        classes, kind = control["classes"], control["kind"]
+        if kind == "select":
+            styled = "form-select" in classes
+        elif kind in ("checkbox", "radio"):
+            styled = bool(classes & {"form-check-input", "btn-check"})
+        else:
+            styled = "form-control" in classes or (kind == "range" and "form-range" in classes)
+        if not styled:
+            problems.append(f"{name} is unstyled (no {'form-select' if kind == 'select' else 'form-control'})")
+        if not (control["in_label"] or control["aria"] or (control["id"] and control["id"] in parser.labelled)):
+            problems.append(f"{name} has no label")
+    return problems

@@ -1,4 +1,6 @@
-"""Every form of every page posts to a view that takes the POST, found by walking the URLs.
+"""Every form of every page posts to a view that takes the POST, found by walking the URLs;
+and every control of every page is styled (``form-select``, ``form-control``: crispy's
+classes) and labelled.
 
 For each role (caseworker, office staff, MP) the sweep fills one office with an object for
 every URL pattern (tests/form_sweep.py), opens every page, and submits each
@@ -29,7 +31,7 @@ from mpoffice.middleware import SESSION_OFFICE_KEY
 from mpoffice.models import Role
 from mpoffice.notifications import notifications_create
 from tests.conftest import verified_login
-from tests.form_sweep import comparable, import_isolation_builders, objects_for, post_forms
+from tests.form_sweep import comparable, control_problems, import_isolation_builders, objects_for, post_forms
 from tests.isolation import EXEMPT
 from tests.mpoffice.factories import MembershipFactory
 from tests.test_isolation import ALL
@@ -72,7 +74,10 @@ class Sweep:
         if page.status_code != 200:
             return  # a redirect, a 403 for this role, a 405 for a POST-only action: not a page
         is_html = page.get("Content-Type", "").startswith("text/html")
-        forms = post_forms(page.content.decode(errors="replace")) if is_html else []
+        html = page.content.decode(errors="replace") if is_html else ""
+        forms = post_forms(html) if is_html else []
+        for problem in control_problems(html) if is_html else []:
+            self.problems.append(f"{url} ({_url_name(url)}): {problem}")
         self.forms_seen += len(forms)
         posts_to_itself = False
         for form in forms:

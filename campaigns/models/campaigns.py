@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from casework.models.cases import Case
 from casework.models.topics import Topic
+from mpoffice.formats import day
 from mpoffice.models import OfficeScopedModel
 
 
@@ -90,7 +91,7 @@ class Meeting(OfficeScopedModel):
         ordering = ["-held_on", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.place}, {self.held_on:%d/%m/%Y}"
+        return f"{self.place}, {day(self.held_on)}"
 
 
 class FollowUpAction(OfficeScopedModel):

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from casework import audit, services
+from casework.case_page import case_actions, case_panels
 from casework.filters import CaseFilter
 from casework.forms import CaseAssignForm, CaseForm, CaseStatusForm, NoteForm
 from casework.models import Case
@@ -117,6 +118,9 @@ def _case_page(request: OfficeRequest, case: Case, **bound_forms: Any) -> HttpRe
             "entries": [(entry, kind_for(entry.kind)) for entry in page],
             "can_write": can_write,
             "can_read_audit": request.membership.has_role(Role.STAFF, Role.MP),
+            # What other apps add (letters: "Write a letter" and the case's letters).
+            "case_actions": case_actions(case=case, membership=request.membership),
+            "case_panels": case_panels(case=case, membership=request.membership),
             **forms,
         },
     )

@@ -215,12 +215,24 @@ def constituent_merge(request: OfficeRequest, pk) -> HttpResponse:
 @require_GET
 @office_required()
 def constituent_autocomplete(request: OfficeRequest) -> HttpResponse:
-    """htmx: constituents matching what was typed, as checkboxes for the case form."""
+    """htmx: constituents matching what was typed, as checkboxes for the case form, or as radio
+    buttons for a picker of one person (``pick``: the field's name, e.g. the correspondent)."""
     query = request.GET.get("q", "")
+    pick = request.GET.get("pick", "")
     results = []
     if len(query.strip()) >= 2:
         results = list(constituent_search(constituents_for(membership=request.membership), query)[:10])
+    if pick in PICKER_FIELDS:
+        return render(
+            request,
+            "casework/includes/constituent_radio_options.html",
+            {"results": results, "query": query, "pick": pick},
+        )
     return render(request, "casework/includes/constituent_options.html", {"results": results, "query": query})
+
+
+# The form fields that pick one constituent by search (casework.forms.ConstituentPicker).
+PICKER_FIELDS = {"correspondent"}
 
 
 @office_required(*STAFF_ONLY)

@@ -29,6 +29,7 @@ from letters.services.letters import (
     _transition,
 )
 from letters.workdays import add_working_days
+from mpoffice import formats
 
 # --- sending --------------------------------------------------------------------------------
 
@@ -50,7 +51,7 @@ def letter_destination(letter: Letter, channel: str, day: date) -> str:
         raise LetterError(f"{who} has no postal address. Add one {where}, or send the letter by e-mail.")
     if letter.recipient_kind == Letter.RecipientKind.POST and not recipient["name"]:
         raise LetterError(
-            f"Nobody holds the post of {recipient['post']} on {day:%d/%m/%Y}. Add the holder under Organisations."
+            f"Nobody holds the post of {recipient['post']} on {formats.day(day)}. Add the holder under Organisations."
         )
     return "\n".join(recipient["address_lines"])
 

@@ -120,6 +120,8 @@ def letter_create(request: OfficeRequest) -> HttpResponse:
                 return redirect(letter)
     else:
         initial = {"case_references": request.GET.get("case", "")[:200]}
+        if request.GET.get("to") in Letter.RecipientKind.values:  # "Write a letter" on a case page
+            initial["recipient_kind"] = request.GET["to"]
         form = NewLetterForm(initial=initial, membership=membership)
     return render(request, "letters/letter_form.html", {"title": "New letter", "form": form})
 

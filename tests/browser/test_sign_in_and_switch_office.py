@@ -62,6 +62,7 @@ def test_sign_in_then_switch_office_from_the_navigation_bar(page, relief_casewor
     expect(page.get_by_label("Office")).to_have_value(str(relief_caseworker.memberships.get(role=Role.STAFF).office_id))
     axe_check(page, "the staff home page after switching")
 
+    page.get_by_role("button", name="Office", exact=True).click()  # the Office menu of the bar
     page.get_by_role("link", name="System status").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("System status")
     axe_check(page, "the System status panel")

@@ -43,7 +43,7 @@ def test_bad_postcode_phone_and_email_show_errors_with_examples_and_save_nothing
     assert response.status_code == 200
     form = response.context["form"]
     assert "MK9 3HQ" in form.errors["postcode"][0]
-    assert "01908 123456 or 07400 123456" in form.errors["phone"][0]
+    assert "01908 555125 or 07700 900123" in form.errors["phone"][0]
     assert "name@example.org" in form.errors["email"][0]
     assert not Constituent.objects.exists()
 

@@ -368,7 +368,7 @@ def test_an_email_written_before_the_letter_was_sent_cannot_be_recorded_as_its_r
     )
 
     assert response.status_code == 400
-    assert f"before letter {letter.reference} was sent (01/10/2026)" in response.content.decode()
+    assert f"before letter {letter.reference} was sent (1 Oct 2026)" in response.content.decode()
     assert not Reply.objects.exists()
 
 

@@ -206,7 +206,7 @@ def test_staff_adds_an_organisation_post_and_holder(office, staff, client_for):
     )
     assert PostHolder.objects.get().name == "Priti Patel"
     page = client.get(f"/letters/organisations/{organisation.pk}/").content.decode()
-    assert "24 July 2019" in page  # UK dates
+    assert "24 Jul 2019" in page  # UK dates, in the one date format
 
 
 def test_staff_saves_a_valid_template(office, staff, client_for):

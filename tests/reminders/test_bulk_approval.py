@@ -12,6 +12,7 @@ from campaigns.services import campaign_case_link, campaign_case_unlink
 from casework.models import Case
 from letters.models import BulkRun, Letter
 from letters.services import bulk_run_approve, bulk_run_return, bulk_run_start
+from mpoffice.formats import moment
 from mpoffice.models import Notification, Office
 from tests.letters.factories import make_case, make_constituent
 from tests.mpoffice.factories import MembershipFactory
@@ -263,7 +264,7 @@ def test_staff_turn_the_setting_on_and_the_change_is_audited(office, staff, mp, 
     for member in (staff, mp):
         page = client_for(member).get(reverse("office-settings")).content.decode()
         assert "Staff may send bulk replies: turned on" in page
-        assert staff.user.get_full_name() in page and entry.timestamp.astimezone().strftime("%d/%m/%Y") in page
+        assert staff.user.get_full_name() in page and moment(entry.timestamp) in page
     # Saving the same value again records nothing.
     client.post(reverse("office-settings"), {"staff_may_send_bulk": "on"})
     client.post(reverse("office-settings"), {})
