@@ -5,6 +5,7 @@ The layers, top to bottom::
     briefings   the read side: the MP's dashboard, campaign briefings, home lists, weekly summary
     letters     letters, replies, bulk mailings, the letter inbox
     casework    constituents, cases, contacts and timeline, inbound mail, campaigns, data protection
+    geography   the ONS postcode directory, area names, the office's constituency
     mpoffice    the foundation: offices, people, roles, access, notifications, reminders, settings
 
 A lower app lets a higher one contribute through a registry the higher one fills in its
@@ -24,6 +25,7 @@ LAYERS = [  # top to bottom
     "briefings",
     "letters",
     "casework",
+    "geography",
     "mpoffice",
 ]
 
