@@ -21,5 +21,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("casework.urls")),
     path("letters/", include("letters.urls")),
+    path("office/geography/", include("geography.urls")),
     path("admin/", admin.site.urls),
 ]
