@@ -1,5 +1,6 @@
 from casework import demo
 from casework.models import Campaign, Case, Constituent, Contact, PostcodeWard
+from geography import demo as geography_demo
 from mpoffice import demo as office_demo
 
 
@@ -9,6 +10,7 @@ def _counts():
 
 def test_demo_loads_both_offices_and_a_second_run_adds_nothing(db):
     office_demo.load(log=lambda line: None)
+    geography_demo.load(log=lambda line: None)  # the postcode directory extract, as load_demo runs it
     demo.load(log=lambda line: None)
     first = _counts()
     demo.load(log=lambda line: None)
@@ -19,3 +21,6 @@ def test_demo_loads_both_offices_and_a_second_run_adds_nothing(db):
         assert knife.cases.filter(topic__name="Knife crime").exists()
         assert not knife.cases.exclude(office__reference_prefix=prefix).exists()
     assert Constituent.objects.exclude(ward=None).count() == Constituent.objects.count()
+    # The demo's postcodes come from its ONSPD-layout extract: every constituent is placed, inside.
+    assert not Constituent.objects.filter(constituency_code="").exists()
+    assert not Constituent.objects.filter(outside_constituency=True).exists()
