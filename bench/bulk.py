@@ -40,7 +40,8 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from casework.models import Campaign, CampaignCase, Case, CaseConstituent, Constituent  # noqa: E402
+from campaigns.models import Campaign, CampaignCase  # noqa: E402
+from casework.models import Case, CaseConstituent, Constituent  # noqa: E402
 from letters.bulk import bulk_progress, bulk_run_prepare  # noqa: E402
 from letters.models import BulkItem, BulkRun, Letter, LetterTemplate  # noqa: E402
 from mpoffice.celery import app as celery_app  # noqa: E402

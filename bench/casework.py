@@ -85,7 +85,7 @@ def _mp_pages(office: Office, topic: Topic) -> list[tuple[str, str]]:
 
     from django.utils import timezone
 
-    from casework.models import Campaign
+    from campaigns.models import Campaign
 
     campaign, created = Campaign.objects.get_or_create(office=office, name="Benchmark: one topic over two years")
     if created:

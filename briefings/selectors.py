@@ -15,10 +15,11 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from casework.campaigns import campaign_cases, campaigns_for
-from casework.models import Campaign, Case, FollowUpAction, InboundMessage
-from casework.models.surveys import SurveyFinding
+from campaigns.models import Campaign, FollowUpAction, SurveyFinding
+from campaigns.services import campaign_cases, campaigns_for
+from casework.models import Case
 from casework.selectors import cases_for
+from inbound.models import InboundMessage
 from letters.bulk import bulk_runs_waiting_for_mp
 from letters.models import Status as LetterStatus
 from letters.selectors import (

@@ -22,7 +22,7 @@ from briefings.selectors import (
     office_trend,
     staff_home,
 )
-from casework.campaigns import campaigns_for
+from campaigns.services import campaigns_for
 from mpoffice.access import READ_METHODS, office_required, require_method
 from mpoffice.charts import horizontal_bar_chart, monthly_bar_chart, svg_data_uri, svg_response
 from mpoffice.models import Role

@@ -15,8 +15,8 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from casework import demo_story, geography, services
-from casework.models import Campaign, CampaignCase, Case, Constituent, PostcodeWard, Topic
+from casework import geography, services
+from casework.models import Case, Constituent, PostcodeWard, Topic
 from mpoffice.models import Office
 
 TOPICS = {
@@ -121,14 +121,6 @@ CONTACT_LINES = [
     ("email", "out", "E-mailed the constituent an acknowledgement"),
 ]
 
-KNIFE_CAMPAIGN = "Knife crime in Milton Keynes"
-KNIFE_CAMPAIGN_DESCRIPTION = (
-    "Knife crime in Milton Keynes rose by 90% over two years, among the three fastest-growing areas "
-    "of the 43 police force areas. A 16-year-old was fatally stabbed at MK College; a further death "
-    "was the fourth fatal stabbing in 13 weeks. The MP is pressing the Home Office, Thames Valley Police "
-    "and the Police and Crime Commissioner for a long-term, holistic response."
-)
-
 
 def load(*, log: Callable[[str], None]) -> None:
     rng = random.Random(20_211_005)  # deterministic: the same demo every time
@@ -140,10 +132,8 @@ def load(*, log: Callable[[str], None]) -> None:
         caseworker = User.objects.filter(username=f"{office.reference_prefix.lower()}-caseworker").first()
         staff = User.objects.filter(username=f"{office.reference_prefix.lower()}-staff").first()
         constituents = _constituents(office, rng, by=caseworker, log=log)
-        knife_cases = _cases(office, rng, constituents, topics, caseworker=caseworker, staff=staff, now=now, log=log)
-        _campaign(office, topics, knife_cases, by=staff)
-    # The survey, key facts and meetings of the reference story (casework/demo_story.py).
-    demo_story.load(log=log)
+        _cases(office, rng, constituents, topics, caseworker=caseworker, staff=staff, now=now, log=log)
+    # The knife crime campaign, its survey, key facts and meetings: campaigns/demo.py (run after this).
 
 
 def _topics(office: Office) -> dict[str, Topic]:
@@ -289,12 +279,3 @@ def _cases(office, rng, constituents, topics, *, caseworker, staff, now, log) ->
     if opened:
         log(f"{office.reference_prefix}: {opened} demo cases with their contacts")
     return knife_cases
-
-
-def _campaign(office, topics, knife_cases, *, by) -> None:
-    campaign, _ = Campaign.objects.get_or_create(
-        office=office, name=KNIFE_CAMPAIGN, defaults={"description": KNIFE_CAMPAIGN_DESCRIPTION}
-    )
-    campaign.topics.add(topics["Crime & policing > Knife crime"])
-    for case in knife_cases:
-        CampaignCase.objects.get_or_create(office=office, campaign=campaign, case=case, defaults={"added_by": by})

@@ -38,7 +38,6 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from casework.dataprotection import UPLOAD_KEEP_DAYS, file_delete_on_commit
 from casework.exports import FORMULA_TRIGGERS
 from casework.models import (
     Case,
@@ -52,6 +51,7 @@ from casework.models import (
 )
 from casework.phones import PHONE_ERROR, phone_normalise
 from casework.postcodes import POSTCODE_ERROR, postcode_normalise
+from casework.subjectdata import UPLOAD_KEEP_DAYS, file_delete_on_commit
 from mpoffice.models import Office
 from mpoffice.outbox import Claim, Claims
 

@@ -10,7 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower, Substr
 
-from casework.models import Attachment, Case, Constituent, Contact, InboundMessage, TimelineEntry, Topic
+from casework.models import Attachment, Case, Constituent, Contact, TimelineEntry, Topic
 from casework.timeline import register_source_queryset, source_querysets
 from mpoffice.models import Membership, Role
 
@@ -124,17 +124,6 @@ def attachments_for(*, membership: Membership) -> QuerySet[Attachment]:
         membership=membership,
         case_paths=("contact__case",),
         constituent_paths=("contact__constituent",),
-    )
-
-
-def inbound_messages_for(*, membership: Membership) -> QuerySet[InboundMessage]:
-    """E-mails received by the office, less those attached to a case (or matched to a person)
-    this member may not see."""
-    return without_hidden(
-        InboundMessage.objects.for_office(membership.office),
-        membership=membership,
-        case_paths=("case", "contact__case"),
-        constituent_paths=("constituent",),
     )
 
 
@@ -271,7 +260,6 @@ __all__ = [
     "cases_for",
     "cases_hidden_from",
     "constituents_hidden_from",
-    "inbound_messages_for",
     "without_hidden",
     "constituent_duplicates",
     "constituent_list",

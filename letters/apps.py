@@ -13,7 +13,7 @@ class LettersConfig(AppConfig):
         register_kind("reply", "Reply", "letters/timeline/reply.html")
         # E-mailed replies to our letters are recognised when they arrive in the inbox.
         # An e-mail waiting in the inbox can be recorded as the reply to a letter by hand.
-        from casework.inbound import register_inbound_handler, register_triage_action
+        from inbound.services import register_inbound_handler, register_triage_action
         from letters.inbound_replies import reply_from_email
         from letters.inbox_views import TRIAGE_ACTION
 

@@ -10,7 +10,7 @@ from auditlog.registry import auditlog
 from django.db.models import Model, Q
 
 from casework.audit import register_trail
-from casework.dataprotection import ANONYMISED, ExportSection, SubjectDataSource, file_delete_on_commit, register_source
+from casework.subjectdata import ANONYMISED, ExportSection, SubjectDataSource, file_delete_on_commit, register_source
 from letters.models import BulkBatch, BulkItem, Letter, LetterCase, LetterSignatory, LetterTransition, Reply
 
 

@@ -41,9 +41,10 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
-from casework.campaigns import campaign_cases
+from campaigns.models import Campaign
+from campaigns.services import campaign_cases
 from casework.filters import CaseFilter
-from casework.models import Campaign, Case, CaseConstituent, Constituent
+from casework.models import Case, CaseConstituent, Constituent
 from casework.selectors import cases_for
 from letters import merge
 from letters.emails import letter_emails_send

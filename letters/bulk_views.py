@@ -16,7 +16,7 @@ from django.template.defaultfilters import pluralize
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from casework.campaigns import campaign_cases, campaigns_for
+from campaigns.services import campaign_cases, campaigns_for
 from casework.filters import CaseFilter
 from casework.selectors import cases_for
 from letters.bulk import (

@@ -16,7 +16,8 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from casework.models import Campaign, Case
+from campaigns.models import Campaign
+from casework.models import Case
 from letters import services
 from letters.models import Letter, LetterTemplate, Organisation, Post, PostHolder
 from letters.services import signposting_template_ensure

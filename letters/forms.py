@@ -7,7 +7,7 @@ import re
 from django import forms
 from django.utils import timezone
 
-from casework.models import Campaign
+from campaigns.models import Campaign
 from casework.selectors import cases_for
 from letters import merge
 from letters.models import Letter, LetterTemplate, Organisation, Post, PostHolder, Reply

@@ -24,8 +24,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from casework.inbound import LeaveForTriage, ParsedMessage, inbound_mark_handled
-from casework.models import Case, InboundMessage
+from casework.models import Case
+from inbound.models import InboundMessage
+from inbound.services import LeaveForTriage, ParsedMessage, inbound_mark_handled
 from letters.models import Letter, Reply, Status
 from letters.selectors import letters_drafted_by, replies_awaiting
 from letters.services import LetterError, reply_record

@@ -1,7 +1,7 @@
 """From the inbox: record a waiting e-mail as the reply to one of our letters.
 
 Casework's inbox cannot import letters, so letters offers this as a triage action
-(``casework.inbound.register_triage_action``, in ``LettersConfig.ready``): a picker of the sent
+(``inbound.services.register_triage_action``, in ``LettersConfig.ready``): a picker of the sent
 letters waiting for a reply that the member may see, shown on the inbox item's page and
 posted here. The message is fetched through the inbox's own lookup (office, then role).
 """
@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from casework import inbound
-from casework.models import InboundMessage
-from casework.views import get_inbound_message as inbox_message
+from inbound import services as inbound
+from inbound.models import InboundMessage
+from inbound.views import get_inbound_message as inbox_message
 from letters.inbound_replies import inbound_reply_record, letters_awaiting_reply
 from letters.models import Letter, Reply
 from letters.services import LetterError

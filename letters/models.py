@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.models import Campaign, Case, Constituent
+from campaigns.models import Campaign
+from casework.models import Case, Constituent
 from letters import merge
 from mpoffice.models import Office, OfficeScopedModel
 

@@ -18,7 +18,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
-from casework.models import Case, FollowUpAction
+from campaigns.models import FollowUpAction
+from casework.models import Case
 from casework.services import timeline_record
 from letters import cosigning
 from letters.models import Letter, LetterSignatory, Status

@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from casework.models import Campaign, Case, Constituent, Contact
+from campaigns.models import Campaign
+from casework.models import Case, Constituent, Contact
 from casework.services import contact_log, timeline_record
 from casework.uploads import ALLOWED_DESCRIPTION, TypeNotAllowed, UploadRefused, content_type_check
 from letters import merge

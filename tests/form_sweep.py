@@ -223,11 +223,11 @@ def _letter_in_every_state(office):
 def _bulk_run(office, *, processed: bool):
     """A bulk reply to a campaign of its own (the isolation builders name theirs after the
     office, so two of them cannot share one office)."""
-    from casework.campaigns import campaign_case_link
+    from campaigns.services import campaign_case_link
     from letters.bulk import bulk_chunk_process
+    from tests.campaigns.factories import CampaignFactory
     from tests.letters.factories import make_case, make_constituent
     from tests.reminders.test_bulk import make_run, start_run
-    from tests.surveys.factories import CampaignFactory
 
     campaign = CampaignFactory(office=office)
     by_post = make_constituent(office, preferred_channel="post")  # a print batch, as well as an e-mail
@@ -252,15 +252,15 @@ def _bulk_batch(office):
     return [{"pk": _bulk_run(office, processed=True).batches.get().pk}]
 
 
-@sweep_builder("casework:survey-mapping")
+@sweep_builder("campaigns:survey-mapping")
 def _survey_upload_with_its_file(office):
     """An uploaded file of responses waiting for its columns to be mapped (the isolation
     builder's upload has no file: outsiders never reach it)."""
     from django.core.files.base import ContentFile
 
-    from casework.models.surveys import SurveyUpload
-    from casework.surveys import mapping_guess, survey_file_parse
-    from tests.surveys.factories import SurveyFactory, story_rows, survey_csv
+    from campaigns.models import SurveyUpload
+    from campaigns.surveys import mapping_guess, survey_file_parse
+    from tests.campaigns.factories import SurveyFactory, story_rows, survey_csv
 
     data = survey_csv(story_rows(count=3, crime=1))
     parsed = survey_file_parse(data)
@@ -285,17 +285,17 @@ def _constituent_with_a_duplicate(office):
     return [{"pk": merged.pk}]
 
 
-@sweep_builder("casework:campaign-detail", "campaign-briefing", "campaign-briefing-pdf")
+@sweep_builder("campaigns:campaign-detail", "campaign-briefing", "campaign-briefing-pdf")
 def _campaign_with_everything(office):
     """A campaign with a case, a key fact and a meeting with open actions (one with an owner,
     one without, as the form allows): its page draws the forms to add each, mark an action
     done and take the case off, and its briefing lists the actions."""
-    from casework.campaigns import campaign_case_link
-    from casework.models import FollowUpAction, KeyFact, Meeting
+    from campaigns.models import FollowUpAction, KeyFact, Meeting
+    from campaigns.services import campaign_case_link
     from mpoffice.models import Role
+    from tests.campaigns.factories import CampaignFactory
     from tests.letters.factories import make_case
     from tests.mpoffice.factories import MembershipFactory
-    from tests.surveys.factories import CampaignFactory
 
     campaign = CampaignFactory(office=office)
     campaign_case_link(campaign=campaign, case=make_case(office), by=None)

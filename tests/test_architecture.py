@@ -1,16 +1,21 @@
-"""Imports point down: an app may import the apps below it, never those above.
+"""Imports point down: an app may import the apps below it, never those above or beside it.
 
 The layers, top to bottom::
 
     briefings   the read side: the MP's dashboard, campaign briefings, home lists, weekly summary
     letters     letters, replies, bulk mailings, the letter inbox
-    casework    constituents, cases, contacts and timeline, inbound mail, campaigns, data protection
+    inbound     inbound mail: intake, threads, triage          } one band: siblings
+    campaigns   campaigns, key facts, meetings, surveys        } never import
+    privacy     audit trails, subject access, erasure, retention } each other
+    casework    constituents, cases, contacts and timeline, search, CSV imports
     geography   the ONS postcode directory, area names, the office's constituency
     mpoffice    the foundation: offices, people, roles, access, notifications, reminders, settings
 
 A lower app lets a higher one contribute through a registry the higher one fills in its
-``AppConfig.ready()`` (see the README's *Architecture* section), never by importing it. Adding a
-layer is one line in ``LAYERS``. Every module of each app is read with ``ast`` (the import
+``AppConfig.ready()`` (see the README's *Architecture* section), never by importing it; apps of
+one band do the same through the registries below them (privacy reaches inbound's e-mails and
+campaigns' survey responses through ``casework.subjectdata``). Adding a layer is one line in
+``LAYERS``. Every module of each app is read with ``ast`` (the import
 statements at any depth, relative ones resolved), except migrations, which Django writes.
 """
 
@@ -21,13 +26,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-LAYERS = [  # top to bottom
-    "briefings",
-    "letters",
-    "casework",
-    "geography",
-    "mpoffice",
+LAYERS = [  # top to bottom; the apps of one band may not import each other
+    ["briefings"],
+    ["letters"],
+    ["inbound", "campaigns", "privacy"],
+    ["casework"],
+    ["geography"],
+    ["mpoffice"],
 ]
+APPS = [app for band in LAYERS for app in band]
 
 
 def _module_name(path: Path) -> str:
@@ -60,19 +67,25 @@ def _app_modules(app: str):
 
 
 def upward_imports() -> list[str]:
-    rank = {app: level for level, app in enumerate(LAYERS)}  # 0 is the top
+    rank = {app: level for level, band in enumerate(LAYERS) for app in band}  # 0 is the top
     problems = []
-    for app in LAYERS:
+    for app in APPS:
         for path in _app_modules(app):
             for line, name in _imported_modules(path):
                 target = name.split(".")[0]
-                if target in rank and rank[target] < rank[app]:
+                if target == app or target not in rank:
+                    continue
+                if rank[target] < rank[app]:
                     problems.append(f"{path.relative_to(ROOT)}:{line} ({app}) imports {name} ({target} is above {app})")
+                elif rank[target] == rank[app]:
+                    problems.append(
+                        f"{path.relative_to(ROOT)}:{line} ({app}) imports {name} ({target} is beside {app})"
+                    )
     return problems
 
 
 def test_every_layer_exists_as_an_app():
-    assert [app for app in LAYERS if not (ROOT / app / "apps.py").is_file()] == []
+    assert [app for app in APPS if not (ROOT / app / "apps.py").is_file()] == []
 
 
 def test_no_app_imports_an_app_above_it():
@@ -82,17 +95,19 @@ def test_no_app_imports_an_app_above_it():
 
 def test_the_check_sees_imports_at_any_depth(tmp_path, monkeypatch):
     # The check itself can fail: an import inside a function or a subpackage is seen; migrations are not read.
-    for app in LAYERS:
+    for app in APPS:
         (tmp_path / app).mkdir()
         (tmp_path / app / "apps.py").write_text("")
     (tmp_path / "mpoffice" / "views.py").write_text("def view():\n    from casework.models import Case\n")
     (tmp_path / "casework" / "sub").mkdir()
     (tmp_path / "casework" / "sub" / "x.py").write_text("from . import y\nimport letters.models as letter_models\n")
+    (tmp_path / "privacy" / "services.py").write_text("def erase():\n    from inbound.models import InboundMessage\n")
     (tmp_path / "casework" / "migrations").mkdir()
     (tmp_path / "casework" / "migrations" / "0001_x.py").write_text("import letters\n")
     monkeypatch.setitem(globals(), "ROOT", tmp_path)
 
     assert upward_imports() == [
+        "privacy/services.py:2 (privacy) imports inbound.models (inbound is beside privacy)",
         "casework/sub/x.py:2 (casework) imports letters.models (letters is above casework)",
         "mpoffice/views.py:2 (mpoffice) imports casework.models (casework is above mpoffice)",
     ]

@@ -24,18 +24,18 @@ from django.template import engines
 from django.template.base import FilterExpression, Variable
 from django.template.defaulttags import IfNode, TemplateLiteral
 
-PROJECT_APPS = {"mpoffice", "casework", "letters"}
+PROJECT_APPS = {"mpoffice", "casework", "inbound", "campaigns", "privacy", "letters"}
 
 # (template, chain): why the object in that template always has the relation.
 NOT_NULLABLE_HERE = {
-    ("casework/dataprotection/export.html", "export.constituent"): "SubjectAccessExport.constituent is required",
+    ("privacy/export.html", "export.constituent"): "SubjectAccessExport.constituent is required",
     ("letters/reply_forward.html", "reply.letter"): "Reply.letter is required",
     ("letters/bulk_detail.html", "run.template"): "BulkRun.template is required",
     ("letters/bulk_list.html", "run.template"): "BulkRun.template is required",
     ("letters/bulk_detail.html", "sample.constituent"): "a bulk preview sample is one constituent's letter",
     ("letters/bulk_detail.html", "item.constituent"): "BulkItem.constituent is required",
-    ("casework/surveys/detail.html", "row.option"): "a survey result row is built from its option",
-    ("casework/inbound/detail.html", "message.constituent"): "cases are suggested only for a matched constituent",
+    ("campaigns/surveys/detail.html", "row.option"): "a survey result row is built from its option",
+    ("inbound/detail.html", "message.constituent"): "cases are suggested only for a matched constituent",
     ("letters/replies_report.html", "letter.recipient_post"): "only a letter to a post has a reply due date",
 }
 

@@ -1,18 +1,12 @@
-from casework.models.campaigns import Campaign, CampaignCase, FollowUpAction, KeyFact, Meeting
 from casework.models.cases import Case, CaseConstituent, CaseReferenceCounter, Tag
 from casework.models.constituents import Constituent, ConstituentMerge, PostcodeWard
 from casework.models.contacts import Attachment, Contact
-from casework.models.dataprotection import RetentionReview, SharedTextReview, SubjectAccessExport
 from casework.models.imports import ImportBatch
-from casework.models.inbound import InboundMessage
-from casework.models.surveys import Answer, Option, Question, Response, Survey, SurveyFinding, SurveyUpload
 from casework.models.timeline import TimelineEntry
 from casework.models.topics import Topic
 
 __all__ = [
     "Attachment",
-    "Campaign",
-    "CampaignCase",
     "Case",
     "CaseConstituent",
     "CaseReferenceCounter",
@@ -20,22 +14,8 @@ __all__ = [
     "ConstituentMerge",
     "Contact",
     "ImportBatch",
-    "InboundMessage",
     "PostcodeWard",
     "Tag",
     "TimelineEntry",
     "Topic",
-    "KeyFact",
-    "Meeting",
-    "FollowUpAction",
-    "Survey",
-    "Question",
-    "Option",
-    "Response",
-    "Answer",
-    "SurveyFinding",
-    "SurveyUpload",
-    "RetentionReview",
-    "SharedTextReview",
-    "SubjectAccessExport",
 ]

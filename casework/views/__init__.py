@@ -16,8 +16,8 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 
-from casework.models import Attachment, Case, Constituent, Contact, InboundMessage
-from casework.selectors import attachments_for, cases_for, constituents_for, contacts_for, inbound_messages_for
+from casework.models import Attachment, Case, Constituent, Contact
+from casework.selectors import attachments_for, cases_for, constituents_for, contacts_for
 from mpoffice.access import get_for_member
 from mpoffice.models import Role
 
@@ -58,9 +58,3 @@ def get_contact(request, pk: int, *, roles: Iterable[str] = (), methods: Iterabl
 def get_attachment(request, pk: int, *, methods: Iterable[str] = ()) -> Attachment:
     scope = attachments_for(membership=request.membership).select_related("contact__case", "contact__constituent")
     return get_for_member(request, scope, methods=methods, pk=pk)
-
-
-def get_inbound_message(request, pk: int, *, methods: Iterable[str] = ()) -> InboundMessage:
-    """The inbox is the writers': an MP is refused (403) after the lookup."""
-    scope = inbound_messages_for(membership=request.membership).select_related("office", "constituent", "case")
-    return get_for_member(request, scope, roles=WRITERS, action="triage e-mail", methods=methods, pk=pk)

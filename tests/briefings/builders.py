@@ -1,5 +1,5 @@
+from tests.campaigns.factories import CampaignFactory
 from tests.isolation import builder
-from tests.surveys.factories import CampaignFactory
 
 
 @builder("campaign-briefing", "campaign-briefing-pdf", "campaign-briefing-chart-trend", "campaign-briefing-chart-wards")

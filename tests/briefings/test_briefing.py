@@ -6,10 +6,11 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from casework.campaigns import campaign_cases
-from casework.models import Case, FollowUpAction, KeyFact, Meeting, Topic
+from campaigns.models import FollowUpAction, KeyFact, Meeting
+from campaigns.services import campaign_cases
+from casework.models import Case, Topic
 from casework.services import case_open
-from tests.surveys.factories import CampaignFactory
+from tests.campaigns.factories import CampaignFactory
 
 
 def _at(year, month, day=15):

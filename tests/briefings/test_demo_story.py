@@ -5,9 +5,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from casework.models import Campaign, Meeting
-from casework.models.surveys import Survey
-from casework.surveys import survey_results
+from campaigns.models import Campaign, Meeting, Survey
+from campaigns.surveys import survey_results
 from mpoffice.models import Membership
 from tests.conftest import verified_login
 

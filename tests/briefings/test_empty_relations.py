@@ -9,12 +9,14 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from casework.models import ConstituentMerge, FollowUpAction, Meeting, RetentionReview
+from campaigns.models import FollowUpAction, Meeting
+from casework.models import ConstituentMerge
 from mpoffice.models import Role
+from privacy.models import RetentionReview
+from tests.campaigns.factories import CampaignFactory
 from tests.casework.factories import CaseFactory, ConstituentFactory
 from tests.mpoffice.factories import MembershipFactory
 from tests.security.factories import make_ready_export
-from tests.surveys.factories import CampaignFactory
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ def _campaign_pages(client_for, staff, mp, campaign) -> tuple[str, str, str]:
 def test_an_action_added_without_an_owner_leaves_the_campaign_briefing_and_pdf_working(meeting, staff, mp, client_for):
     prefix = f"meeting-{meeting.pk}"
     response = client_for(staff).post(
-        reverse("casework:meeting-action-add", args=[meeting.campaign.pk, meeting.pk]),
+        reverse("campaigns:meeting-action-add", args=[meeting.campaign.pk, meeting.pk]),
         {
             f"{prefix}-description": "Ask the council for CCTV figures",
             f"{prefix}-owner": "",
@@ -93,7 +95,7 @@ def test_data_protection_page_names_a_decider_who_left_and_a_case_that_no_longer
     )
     leaver.delete()
 
-    response = client_for(staff).get(reverse("casework:data-protection"))
+    response = client_for(staff).get(reverse("privacy:data-protection"))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -113,8 +115,8 @@ def test_a_merge_and_an_export_by_someone_whose_account_was_deleted_say_so(offic
 
     pages = [
         client_for(staff).get(survivor.get_absolute_url()),
-        client_for(staff).get(reverse("casework:subject-access", args=[survivor.pk])),
-        client_for(staff).get(reverse("casework:subject-access-detail", args=[export.pk])),
+        client_for(staff).get(reverse("privacy:subject-access", args=[survivor.pk])),
+        client_for(staff).get(reverse("privacy:subject-access-detail", args=[export.pk])),
     ]
 
     for page in pages:

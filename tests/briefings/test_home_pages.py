@@ -5,8 +5,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.models import InboundMessage
 from casework.services import case_open
+from inbound.models import InboundMessage
 from letters.models import Letter, Status
 from tests.letters.factories import make_letter
 

@@ -13,12 +13,12 @@ from casework.models import Case, Topic
 from mpoffice.models import Role
 from mpoffice.notifications import notifications_create
 from tests.browser.journey import sign_in
+from tests.campaigns.factories import CampaignFactory
 from tests.casework.factories import CaseFactory, ConstituentFactory
 from tests.casework_b.factories import inbound_message
 from tests.letters.factories import make_letter
 from tests.mpoffice.factories import PASSWORD, MembershipFactory, OfficeFactory, WardFactory
 from tests.reminders.builders import _bulk_run
-from tests.surveys.factories import CampaignFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("browser")]
 
@@ -49,7 +49,7 @@ def office_with_data():
         "briefing": reverse("campaign-briefing", args=[campaign.pk]),
         "staff pages": [
             reverse("notification-list"),
-            reverse("casework:inbound-detail", args=[inbound_message(office).pk]),
+            reverse("inbound:inbound-detail", args=[inbound_message(office).pk]),
             reverse("letters:bulk-detail", args=[_bulk_run(office).pk]),
             reverse("letters:preview", args=[make_letter(office).pk]),
             reverse("system-status"),

@@ -1,5 +1,7 @@
+from campaigns import demo as campaigns_demo
+from campaigns.models import Campaign
 from casework import demo
-from casework.models import Campaign, Case, Constituent, Contact, PostcodeWard
+from casework.models import Case, Constituent, Contact, PostcodeWard
 from geography import demo as geography_demo
 from mpoffice import demo as office_demo
 
@@ -12,8 +14,10 @@ def test_demo_loads_both_offices_and_a_second_run_adds_nothing(db):
     office_demo.load(log=lambda line: None)
     geography_demo.load(log=lambda line: None)  # the postcode directory extract, as load_demo runs it
     demo.load(log=lambda line: None)
+    campaigns_demo.load(log=lambda line: None)
     first = _counts()
     demo.load(log=lambda line: None)
+    campaigns_demo.load(log=lambda line: None)
     assert _counts() == first
     for prefix in ("MKN", "MKS"):
         assert Constituent.objects.filter(office__reference_prefix=prefix).count() >= 40

@@ -3,11 +3,11 @@ from tests.isolation import builder
 
 
 @builder(
-    "casework:inbound-detail",
-    "casework:inbound-original",
-    "casework:inbound-attach",
-    "casework:inbound-open-case",
-    "casework:inbound-dismiss",
+    "inbound:inbound-detail",
+    "inbound:inbound-original",
+    "inbound:inbound-attach",
+    "inbound:inbound-open-case",
+    "inbound:inbound-dismiss",
     "letters:inbound-reply",
 )
 def _inbound_message(office):

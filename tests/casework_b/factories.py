@@ -6,8 +6,9 @@ from email.message import EmailMessage
 
 from django.core.files.base import ContentFile
 
-from casework import inbound
-from casework.models import ImportBatch, InboundMessage
+from casework.models import ImportBatch
+from inbound import services as inbound
+from inbound.models import InboundMessage
 
 
 def eml(

@@ -50,7 +50,7 @@ def test_demo_joint_letter_pdf_names_both_mps_the_recipient_and_the_reference(de
 
 
 def test_demo_letters_are_linked_to_the_knife_crime_cases(demo):
-    from casework.models import Campaign
+    from campaigns.models import Campaign
 
     joint = Letter.objects.get(office__reference_prefix="MKS", subject=JOINT_SUBJECT)
     # casework's demo always creates the campaign; without it this test must fail, not skip.

@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from casework import inbound
-from casework.models import Contact, InboundMessage, TimelineEntry
+from casework.models import Contact, TimelineEntry
+from inbound import services as inbound
+from inbound.models import InboundMessage
 from letters import services
 from letters.emails import letter_email_message
 from letters.models import Reply, Status
@@ -81,7 +82,7 @@ def test_an_uploaded_reply_goes_straight_to_its_letter(office, mp, staff, casewo
     letter, _case = _sent(office, mp, staff)
     raw = _reply(to=f"reply+{letter.reference}@replies.example.org", subject="Re: your letter")
     page = client_for(caseworker).post(
-        reverse("casework:inbound-upload"),
+        reverse("inbound:inbound-upload"),
         {"file": SimpleUploadedFile("reply.eml", raw, "message/rfc822")},
         follow=True,
     )
@@ -165,7 +166,7 @@ def test_a_reply_whose_subject_also_names_the_case_is_recorded_on_the_letter(
     assert case.reference.encode() in raw and letter.reference.encode() in raw
 
     page = client_for(caseworker).post(
-        reverse("casework:inbound-upload"),
+        reverse("inbound:inbound-upload"),
         {"file": SimpleUploadedFile("reply.eml", raw, "message/rfc822")},
         follow=True,
     )
@@ -204,13 +205,13 @@ def test_the_same_reply_uploaded_pasted_and_ingested_is_recorded_once(
     client = client_for(caseworker)
     uploaded = _answer(letter, body="multipart", crlf=True, message_id=message_id)
     first = client.post(
-        reverse("casework:inbound-upload"), {"file": SimpleUploadedFile("reply.eml", uploaded, "message/rfc822")}
+        reverse("inbound:inbound-upload"), {"file": SimpleUploadedFile("reply.eml", uploaded, "message/rfc822")}
     )
     kept = InboundMessage.objects.get()
 
     # The same reply pasted from "Show original" (LF line endings)…
     pasted = _answer(letter, body="multipart", crlf=False, message_id=message_id).decode()
-    second = client.post(reverse("casework:inbound-upload"), {"text": pasted}, follow=True)
+    second = client.post(reverse("inbound:inbound-upload"), {"text": pasted}, follow=True)
     # …and delivered to the office's mailbox by a relay that re-encoded its parts as base64.
     box = mailbox.Maildir(tmp_path / "mail", create=True)
     box.add(_answer(letter, body="multipart", crlf=True, message_id=message_id, cte="base64"))
@@ -230,7 +231,7 @@ def test_a_reply_too_large_to_record_waits_in_the_inbox_not_on_the_case(
     settings.LETTER_REPLY_MAX_BYTES = 1024
 
     page = client_for(caseworker).post(
-        reverse("casework:inbound-upload"),
+        reverse("inbound:inbound-upload"),
         {"file": SimpleUploadedFile("reply.eml", _answer(letter, body="multipart"), "message/rfc822")},
         follow=True,
     )
@@ -259,7 +260,7 @@ def test_a_reply_to_a_letter_on_a_case_hidden_from_the_caseworker_waits_in_the_i
     raw = _answer(letter)
 
     page = client_for(caseworker).post(
-        reverse("casework:inbound-upload"),
+        reverse("inbound:inbound-upload"),
         {"file": SimpleUploadedFile("reply.eml", raw, "message/rfc822")},
         follow=True,
     )

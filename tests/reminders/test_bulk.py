@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.campaigns import campaign_case_link
+from campaigns.services import campaign_case_link
 from casework.models import Case, Contact
 from letters.bulk import (
     bulk_chunk_process,
@@ -23,9 +23,9 @@ from letters.bulk import (
 )
 from letters.models import BulkItem, BulkRun, Letter, LetterTemplate, Status
 from mpoffice.models import Membership, Role
+from tests.campaigns.factories import CampaignFactory
 from tests.letters.factories import make_case, make_constituent
 from tests.mpoffice.factories import MembershipFactory
-from tests.surveys.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 

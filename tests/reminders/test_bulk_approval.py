@@ -8,7 +8,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
 
-from casework.campaigns import campaign_case_link, campaign_case_unlink
+from campaigns.services import campaign_case_link, campaign_case_unlink
 from casework.models import Case
 from letters.bulk import bulk_run_approve, bulk_run_return, bulk_run_start
 from letters.models import BulkRun, Letter

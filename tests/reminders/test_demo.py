@@ -6,8 +6,9 @@ import io
 import pytest
 from django.core.management import call_command
 
-from casework.campaigns import campaign_cases
-from casework.models import Campaign, Case
+from campaigns.models import Campaign
+from campaigns.services import campaign_cases
+from casework.models import Case
 from letters.bulk import bulk_preview, bulk_run_prepare
 from letters.demo import BULK_TEMPLATE, CAMPAIGN_NAME
 from letters.models import Letter, LetterTemplate

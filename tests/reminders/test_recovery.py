@@ -16,15 +16,17 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from casework import dataprotection, imports
-from casework.models import Constituent, ImportBatch, SubjectAccessExport
-from casework.tasks import jobs_recover_task, subject_access_expire_task
+from casework import imports
+from casework.models import Constituent, ImportBatch
 from letters import services
 from letters.bulk import bulk_chunk_process
 from letters.emails import LETTER_OUTBOX, letter_emails_send
 from letters.models import Letter
 from letters.tasks import letter_emails_sweep
 from mpoffice.outbox import message_id
+from privacy import services as dataprotection
+from privacy.models import SubjectAccessExport
+from privacy.tasks import jobs_recover_task, subject_access_expire_task
 from tests.casework.factories import ConstituentFactory
 from tests.letters.factories import approved_letter
 
@@ -201,7 +203,7 @@ def test_an_export_is_deleted_thirty_days_after_it_was_built(
     storage, name = export.file.storage, export.file.name
     with zipfile.ZipFile(io.BytesIO(storage.open(name).read())) as archive:
         assert "index.html" in archive.namelist()
-    download = reverse("casework:subject-access-download", args=[export.pk])
+    download = reverse("privacy:subject-access-download", args=[export.pk])
     client = client_for(staff)
 
     SubjectAccessExport.objects.filter(pk=export.pk).update(finished_at=timezone.now() - timedelta(days=29))

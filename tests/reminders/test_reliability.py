@@ -29,14 +29,16 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask, PeriodicTasks
 from django_celery_beat.schedulers import ModelEntry
 
-from casework import dataprotection, imports
-from casework.models import Attachment, Case, Constituent, ImportBatch, SubjectAccessExport
+from casework import imports
+from casework.models import Attachment, Case, Constituent, ImportBatch
 from letters import services
 from letters.bulk import bulk_run_prepare
 from letters.models import BulkItem, BulkRun, Letter, LetterTemplate, Status
 from mpoffice.celery import app as celery_app
 from mpoffice.models import Notification, Reminder
 from mpoffice.outbox import message_id
+from privacy import services as dataprotection
+from privacy.models import SubjectAccessExport
 from tests.casework.factories import ConstituentFactory, ContactFactory
 from tests.celery_helpers import celery_processes, wait_for
 from tests.conftest import IN_CI, need

@@ -8,15 +8,16 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.models import Case, FollowUpAction, Meeting
+from campaigns.models import FollowUpAction, Meeting
+from casework.models import Case
 from letters import services
 from letters.models import Letter, Status
 from letters.reminders import sweep_approvals, sweep_casework, sweep_replies_overdue
 from mpoffice.models import Notification, Reminder, Role, SweepError, SweepRun
 from mpoffice.reminders import reminder_raise
+from tests.campaigns.factories import CampaignFactory
 from tests.letters.factories import approved_letter, make_case
 from tests.mpoffice.factories import MembershipFactory
-from tests.surveys.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from casework import dataprotection
-from casework.models import SharedTextReview, SubjectAccessExport
 from casework.services import note_add
+from privacy import services as dataprotection
+from privacy.models import SharedTextReview, SubjectAccessExport
 from tests.casework.factories import CaseFactory, ConstituentFactory
 
 

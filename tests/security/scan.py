@@ -44,13 +44,13 @@ FORMAT_COLUMNS = {
     "casework.Case": {"reference": "the office's case reference, e.g. MKS-2026-00123"},
     "casework.TimelineEntry": {"kind": "the kind of entry (a code naming a template)"},
     "casework.ImportBatch": {"sha256": "a checksum", "claim": "a worker's claim token"},
-    "casework.InboundMessage": {
+    "inbound.InboundMessage": {
         "sha256": "a checksum",
         "message_id": "the Message-ID header, kept to thread replies (random by construction)",
     },
-    "casework.Response": {"external_id": "the survey tool's respondent id (a number)"},
-    "casework.RetentionReview": {"case_reference": "the case reference"},
-    "casework.SubjectAccessExport": {
+    "campaigns.Response": {"external_id": "the survey tool's respondent id (a number)"},
+    "privacy.RetentionReview": {"case_reference": "the case reference"},
+    "privacy.SubjectAccessExport": {
         "stage": "a progress label",
         "error": "a failure message of the build",
         "claim": "a worker's claim token",

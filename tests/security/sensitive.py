@@ -29,18 +29,19 @@ from dataclasses import dataclass, field
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from casework import inbound
-from casework.models import Case, Constituent, Contact, InboundMessage
+from casework.models import Case, Constituent, Contact
 from casework.services import case_open, contact_log
+from inbound import services as inbound
+from inbound.models import InboundMessage
 from letters import services as letters
 from letters.models import Letter
 from letters.reminders import case_review_raise
 from mpoffice.models import Membership, Office, Role
+from tests.campaigns.factories import CampaignFactory
 from tests.casework.factories import AttachmentFactory, ContactFactory
 from tests.casework_b.factories import eml
 from tests.letters.factories import PDF_BYTES, TemplateFactory, make_post
 from tests.mpoffice.factories import MembershipFactory
-from tests.surveys.factories import CampaignFactory
 
 FIRST_NAME = "Zephyrine"
 LAST_NAME = "Quillfeather"
@@ -192,7 +193,7 @@ BUILDERS: dict[str, SensitiveBuilder] = {}
 # Patterns whose objects cannot hold a case's data, each with the reason. The sweep still
 # requests them (with the office-isolation builder's object) and checks the answer.
 NOT_CASE_DATA = {
-    "casework:shared-text-redact": (
+    "privacy:shared-text-redact": (
         "staff-only (refused by role before any lookup): the review of an erased person's mentions on shared cases"
     ),
     "casework:import-detail": "a CSV import: rows become cases only when committed, and imports are staff-only",
@@ -201,14 +202,14 @@ NOT_CASE_DATA = {
     "casework:import-cancel": "a CSV import (staff-only)",
     "casework:topic-edit": "reference data",
     "casework:topic-set-active": "reference data",
-    "casework:survey-detail": "survey results are counts, never cases",
-    "casework:survey-upload": "a survey's CSV upload",
-    "casework:survey-mapping": "a survey's CSV upload",
-    "casework:survey-finding": "a survey option",
-    "casework:campaign-fact-add": "a campaign's key fact form (the campaign page is swept)",
-    "casework:campaign-meeting-add": "a campaign's meeting form (the campaign page is swept)",
-    "casework:meeting-action-add": "a campaign meeting's action form",
-    "casework:meeting-action-done": "a campaign meeting's action",
+    "campaigns:survey-detail": "survey results are counts, never cases",
+    "campaigns:survey-upload": "a survey's CSV upload",
+    "campaigns:survey-mapping": "a survey's CSV upload",
+    "campaigns:survey-finding": "a survey option",
+    "campaigns:campaign-fact-add": "a campaign's key fact form (the campaign page is swept)",
+    "campaigns:campaign-meeting-add": "a campaign's meeting form (the campaign page is swept)",
+    "campaigns:meeting-action-add": "a campaign meeting's action form",
+    "campaigns:meeting-action-done": "a campaign meeting's action",
     "letters:organisation-detail": "the address book",
     "letters:organisation-edit": "the address book",
     "letters:post-create": "the address book",
@@ -240,7 +241,7 @@ def _case(world):
     return {"pk": world.case.pk}
 
 
-@sensitive("casework:audit-trail")
+@sensitive("privacy:audit-trail")
 def _case_trail(world):
     return {"kind": "case", "pk": world.case.pk}
 
@@ -250,14 +251,14 @@ def _case_trail(world):
     "casework:constituent-edit",
     "casework:constituent-merge",
     "casework:constituent-contact-create",
-    "casework:subject-access",
-    "casework:constituent-erase",
+    "privacy:subject-access",
+    "privacy:constituent-erase",
 )
 def _person(world):
     return {"pk": world.constituent.pk}
 
 
-@sensitive("casework:subject-access-detail", "casework:subject-access-download")
+@sensitive("privacy:subject-access-detail", "privacy:subject-access-download")
 def _export(world):
     from tests.security.factories import make_ready_export
 
@@ -275,11 +276,11 @@ def _loose_contact(world):
 
 
 @sensitive(
-    "casework:inbound-detail",
-    "casework:inbound-original",
-    "casework:inbound-attach",
-    "casework:inbound-open-case",
-    "casework:inbound-dismiss",
+    "inbound:inbound-detail",
+    "inbound:inbound-original",
+    "inbound:inbound-attach",
+    "inbound:inbound-open-case",
+    "inbound:inbound-dismiss",
     "letters:inbound-reply",
 )
 def _message(world):
@@ -317,9 +318,9 @@ def _notification(world):
 
 
 @sensitive(
-    "casework:campaign-detail",
-    "casework:campaign-edit",
-    "casework:campaign-case-add",
+    "campaigns:campaign-detail",
+    "campaigns:campaign-edit",
+    "campaigns:campaign-case-add",
     "campaign-briefing",
     "campaign-briefing-pdf",
     "campaign-briefing-chart-trend",
@@ -330,7 +331,7 @@ def _campaign(world):
     return {"pk": world.objects["campaign"].pk}
 
 
-@sensitive("casework:campaign-case-remove")
+@sensitive("campaigns:campaign-case-remove")
 def _campaign_case(world):
     return {"pk": world.objects["campaign"].pk, "case_pk": world.case.pk}
 

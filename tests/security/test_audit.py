@@ -69,7 +69,7 @@ def test_staff_and_the_mp_read_a_case_trail(role, request, office, client_for):
     membership = request.getfixturevalue(role)
     case = CaseFactory(office=office, summary="Housing <script>alert(1)</script>")
 
-    response = client_for(membership).get(reverse("casework:audit-trail", args=["case", case.pk]))
+    response = client_for(membership).get(reverse("privacy:audit-trail", args=["case", case.pk]))
 
     assert response.status_code == 200
     content = response.content.decode()
@@ -79,22 +79,22 @@ def test_staff_and_the_mp_read_a_case_trail(role, request, office, client_for):
 
 def test_caseworkers_cannot_read_trails(office, caseworker, client_for):
     case = CaseFactory(office=office)
-    assert client_for(caseworker).get(reverse("casework:audit-trail", args=["case", case.pk])).status_code == 403
+    assert client_for(caseworker).get(reverse("privacy:audit-trail", args=["case", case.pk])).status_code == 403
 
 
 def test_another_offices_trail_and_unknown_kinds_are_not_found(office, outsider, client_for):
     case = CaseFactory(office=office)
     client = client_for(outsider)
-    assert client.get(reverse("casework:audit-trail", args=["case", case.pk])).status_code == 404
-    assert client.get(reverse("casework:audit-trail", args=["user", outsider.user.pk])).status_code == 404
+    assert client.get(reverse("privacy:audit-trail", args=["case", case.pk])).status_code == 404
+    assert client.get(reverse("privacy:audit-trail", args=["user", outsider.user.pk])).status_code == 404
 
 
 def test_letter_and_constituent_trails(office, staff, client_for):
     constituent = ConstituentFactory(office=office)
     letter = make_letter(office)
     client = client_for(staff)
-    assert client.get(reverse("casework:audit-trail", args=["constituent", constituent.pk])).status_code == 200
-    assert client.get(reverse("casework:audit-trail", args=["letter", letter.pk])).status_code == 200
+    assert client.get(reverse("privacy:audit-trail", args=["constituent", constituent.pk])).status_code == 200
+    assert client.get(reverse("privacy:audit-trail", args=["letter", letter.pk])).status_code == 200
 
 
 def test_the_trail_cannot_be_changed_in_the_admin(office, client):

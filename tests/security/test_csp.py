@@ -13,10 +13,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 import tests
 from casework.models import Case, Topic
 from mpoffice.models import Role
+from tests.campaigns.factories import CampaignFactory
 from tests.casework.factories import CaseFactory, ConstituentFactory
 from tests.isolation import BUILDERS, EXEMPT_NAMESPACES
 from tests.mpoffice.factories import MembershipFactory, OfficeFactory, WardFactory
-from tests.surveys.factories import CampaignFactory
 
 for module in pkgutil.walk_packages([str(Path(tests.__file__).parent)], prefix="tests."):
     if module.name.endswith(".builders"):

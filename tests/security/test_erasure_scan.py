@@ -26,31 +26,26 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from casework import dataprotection, imports
-from casework.campaigns import campaign_case_link
-from casework.models import (
-    Case,
-    Constituent,
-    ImportBatch,
-    InboundMessage,
-    Question,
-    RetentionReview,
-    SharedTextReview,
-    SurveyUpload,
-)
+from campaigns.models import Question, SurveyUpload
+from campaigns.services import campaign_case_link
+from campaigns.surveys import mapping_guess, survey_file_parse, survey_import_commit
+from casework import imports
+from casework.models import Case, Constituent, ImportBatch
 from casework.services import attachment_add, case_set_constituents, case_set_status, case_update, contact_log, note_add
-from casework.surveys import mapping_guess, survey_file_parse, survey_import_commit
+from inbound.models import InboundMessage
 from letters import reminders as letter_reminders
 from letters import services as letter_services
 from letters.bulk import bulk_run_prepare
 from letters.models import Letter, LetterTemplate
 from mpoffice.models import Notification
+from privacy import services as dataprotection
+from privacy.models import RetentionReview, SharedTextReview
+from tests.campaigns.factories import CampaignFactory, SurveyFactory, survey_csv
 from tests.casework.factories import CaseFactory, ConstituentFactory, TopicFactory
 from tests.casework_b.factories import eml
 from tests.letters.factories import make_post
 from tests.reminders.test_bulk import start_run
 from tests.security import scan
-from tests.surveys.factories import CampaignFactory, SurveyFactory, survey_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -69,20 +64,20 @@ NO_PERSONAL_DATA = {
     "casework.PostcodeWard": "the office's postcode-to-ward table (no person)",
     "casework.Topic": "the office's topics",
     "casework.Tag": "the office's tag vocabulary",
-    "casework.Campaign": "a policy subject, not a person",
-    "casework.KeyFact": "statistics with their sources",
-    "casework.Meeting": "meetings with organisations about a campaign",
-    "casework.FollowUpAction": "staff actions after a meeting",
-    "casework.Survey": "a consultation's title and description",
-    "casework.Question": "a consultation's questions",
-    "casework.Option": "a question's options",
-    "casework.SurveyFinding": "a result the office computed (a percentage of respondents)",
+    "campaigns.Campaign": "a policy subject, not a person",
+    "campaigns.KeyFact": "statistics with their sources",
+    "campaigns.Meeting": "meetings with organisations about a campaign",
+    "campaigns.FollowUpAction": "staff actions after a meeting",
+    "campaigns.Survey": "a consultation's title and description",
+    "campaigns.Question": "a consultation's questions",
+    "campaigns.Option": "a question's options",
+    "campaigns.SurveyFinding": "a result the office computed (a percentage of respondents)",
     "letters.Organisation": "organisations letters are sent to",
     "letters.Post": "posts in those organisations",
     "letters.PostHolder": "the holders of public offices",
     "letters.LetterTemplate": "the office's templates (merge fields, not values)",
     "letters.BulkRun": "a bulk reply's description (the campaign it answers)",
-    "casework.SharedTextReview": "names a place and character offsets to redact, never the text",
+    "privacy.SharedTextReview": "names a place and character offsets to redact, never the text",
     "auth.Permission": "Django's permissions",
     "auth.Group": "Django's groups",
     "auth.User": "the office's staff accounts, not constituents",
@@ -192,7 +187,7 @@ def build_person(world: World, client, capture, *, only_own_case: bool = False) 
         attachments=((f"{mark()}.txt", f"Evidence {mark()}".encode(), "text/plain"),),
         message_id=f"<{mark()}@example.org>",
     )
-    client.post(reverse("casework:inbound-upload"), {"file": SimpleUploadedFile("message.eml", raw)})
+    client.post(reverse("inbound:inbound-upload"), {"file": SimpleUploadedFile("message.eml", raw)})
     assert InboundMessage.objects.filter(case=own).exists()
 
     if not only_own_case:
@@ -250,7 +245,7 @@ def build_person(world: World, client, capture, *, only_own_case: bool = False) 
 
     # And a subject access export of everything above.
     with capture(execute=True):
-        client.post(reverse("casework:subject-access", args=[person.pk]))
+        client.post(reverse("privacy:subject-access", args=[person.pk]))
     return person
 
 
@@ -352,7 +347,7 @@ def test_erasure_leaves_no_marker_in_any_table_or_file(
 ):
     client = client_for(staff)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("casework:constituent-erase", args=[person.pk]), {"confirm": "on"})
+        response = client.post(reverse("privacy:constituent-erase", args=[person.pk]), {"confirm": "on"})
     assert response.status_code == 302
 
     # What the neighbour's case owns is listed for staff to review, not edited behind their back.
@@ -370,10 +365,10 @@ def test_erasure_leaves_no_marker_in_any_table_or_file(
     assert ("casework_case", "description", world.shared.pk) in listed
 
     # One click per place redacts it; then nothing at all is left.
-    page = client.get(reverse("casework:data-protection"))
+    page = client.get(reverse("privacy:data-protection"))
     assert "Mentions of erased people on shared cases" in page.content.decode() and "<mark>" in page.content.decode()
     for review in reviews:
-        assert client.post(reverse("casework:shared-text-redact", args=[review.pk])).status_code == 302
+        assert client.post(reverse("privacy:shared-text-redact", args=[review.pk])).status_code == 302
     leaks = _leaks()
     assert not leaks, leaks
     world.shared.refresh_from_db()
@@ -396,7 +391,7 @@ def test_anonymising_a_case_at_retention_leaves_no_marker(world, staff, client_f
     review = RetentionReview.objects.get(case=case)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("casework:retention-decide"), {"reviews": [review.pk], "decision": "anonymised"})
+        response = client.post(reverse("privacy:retention-decide"), {"reviews": [review.pk], "decision": "anonymised"})
 
     assert response.status_code == 302
     assert not Constituent.objects.filter(pk=person.pk).exists()

@@ -30,7 +30,7 @@ def test_pages_carry_no_inline_script(caseworker, staff, mp, client_for):
         (caseworker, reverse("casework:case-list")),
         (staff, reverse("home")),
         (mp, reverse("home")),
-        (staff, reverse("casework:data-protection")),
+        (staff, reverse("privacy:data-protection")),
     ):
         content = client_for(membership).get(url).content.decode()
         for tag in content.split("<script")[1:]:

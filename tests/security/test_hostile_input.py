@@ -26,11 +26,11 @@ from pypdf import PdfReader
 from casework.exports import csv_safe
 from letters import services as letter_services
 from mpoffice.models import Role
+from tests.campaigns.factories import CampaignFactory
 from tests.casework.factories import CaseFactory, ConstituentFactory
 from tests.conftest import verified_login
 from tests.letters.factories import make_case, make_letter
 from tests.mpoffice.factories import MembershipFactory
-from tests.surveys.factories import CampaignFactory
 
 HOSTILE = [
     "",
@@ -173,24 +173,24 @@ FORMS = {
     "letter-template": (Role.STAFF, lambda o: (reverse("letters:template-create"),) * 2),
     "organisation": (Role.STAFF, lambda o: (reverse("letters:organisation-create"),) * 2),
     "reply": (Role.STAFF, lambda o: (reverse("letters:reply-create", args=[_sent_letter(o).pk]),) * 2),
-    "survey": (Role.STAFF, lambda o: (reverse("casework:survey-create"),) * 2),
-    "campaign": (Role.STAFF, lambda o: (reverse("casework:campaign-create"),) * 2),
+    "survey": (Role.STAFF, lambda o: (reverse("campaigns:survey-create"),) * 2),
+    "campaign": (Role.STAFF, lambda o: (reverse("campaigns:campaign-create"),) * 2),
     "key-fact": (
         Role.STAFF,
-        lambda o: (lambda c: (c.get_absolute_url(), reverse("casework:campaign-fact-add", args=[c.pk])))(
+        lambda o: (lambda c: (c.get_absolute_url(), reverse("campaigns:campaign-fact-add", args=[c.pk])))(
             CampaignFactory(office=o)
         ),
     ),
     "meeting": (
         Role.STAFF,
-        lambda o: (lambda c: (c.get_absolute_url(), reverse("casework:campaign-meeting-add", args=[c.pk])))(
+        lambda o: (lambda c: (c.get_absolute_url(), reverse("campaigns:campaign-meeting-add", args=[c.pk])))(
             CampaignFactory(office=o)
         ),
     ),
     # The form sits on the data-protection page and posts to its own view.
     "retention-period": (
         Role.STAFF,
-        lambda o: (reverse("casework:data-protection"), reverse("casework:retention-period")),
+        lambda o: (reverse("privacy:data-protection"), reverse("privacy:retention-period")),
     ),
     "two-factor": (Role.STAFF, lambda o: (reverse("two-factor-setup"), reverse("two-factor-setup"))),
 }
@@ -238,8 +238,8 @@ def test_html_in_user_fields_is_shown_as_text_on_every_page(office, staff, clien
         reverse("casework:constituent-list"),
         letter.get_absolute_url(),
         reverse("letters:list"),
-        reverse("casework:audit-trail", args=["case", case.pk]),
-        reverse("casework:audit-trail", args=["constituent", person.pk]),
+        reverse("privacy:audit-trail", args=["case", case.pk]),
+        reverse("privacy:audit-trail", args=["constituent", person.pk]),
     ):
         content = client.get(url).content.decode()
         assert "<script>alert(" not in content and "<img src=x" not in content, url

@@ -40,7 +40,7 @@ def test_a_merge_is_one_entry_on_the_survivors_trail_naming_both_and_what_moved(
     assert entry.additional_data["merged_id"] == duplicate.pk
     assert entry.additional_data["moved"]["contacts"] == 2
     assert entry.additional_data["moved"]["case constituents"] == 1
-    page = client.get(reverse("casework:audit-trail", args=["constituent", survivor.pk])).content.decode()
+    page = client.get(reverse("privacy:audit-trail", args=["constituent", survivor.pk])).content.decode()
     assert f"Merged Sam Duplicate (#{duplicate.pk}) into Sam Survivor (#{survivor.pk})" in page
     assert "<strong>Contacts</strong>: 2" in page
     assert "Details filled in from the duplicate: phone" in page
@@ -56,9 +56,9 @@ def test_the_survivors_subject_access_export_includes_each_merged_record(
     client.post(reverse("casework:constituent-merge", args=[duplicate.pk]), {"survivor": survivor.pk})
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("casework:subject-access", args=[survivor.pk]))
+        response = client.post(reverse("privacy:subject-access", args=[survivor.pk]))
     export = survivor.subject_access_exports.get()
-    download = client.get(reverse("casework:subject-access-download", args=[export.pk]))
+    download = client.get(reverse("privacy:subject-access-download", args=[export.pk]))
 
     assert response.status_code == 302 and download.status_code == 200
     with zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))) as archive:

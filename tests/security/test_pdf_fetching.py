@@ -17,8 +17,8 @@ from pypdf import PdfReader
 
 from letters.pdf import letter_pdf
 from mpoffice.pdf import StaticFileMissing, pdf_render
+from tests.campaigns.factories import CampaignFactory
 from tests.letters.factories import make_letter
-from tests.surveys.factories import CampaignFactory
 
 
 def _png() -> bytes:

@@ -140,7 +140,7 @@ def test_the_assignee_staff_and_mp_still_see_the_sensitive_case(who, world, clie
     if who != "mp":  # the inbox is the writers' (the MP reads casework, not the mail tray)
         pages += [
             (world.message.get_absolute_url(), EMAIL_WORDS),
-            (reverse("casework:inbound-list") + "?status=attached", world.message.subject),
+            (reverse("inbound:inbound-list") + "?status=attached", world.message.subject),
         ]
     for url, marker in pages:
         response = client.get(url)
@@ -159,9 +159,7 @@ def test_the_contact_search_finds_the_case_for_its_assignee_only(world, client_f
 
 def test_an_email_filed_on_the_sensitive_case_says_nothing_of_it_to_the_uploader(world, client_for):
     raw = eml(subject=f"Re: {world.case.reference}", body="Any news?\n", message_id="<followup@example.org>")
-    response = client_for(world.caseworker).post(
-        reverse("casework:inbound-upload"), {"text": raw.decode()}, follow=True
-    )
+    response = client_for(world.caseworker).post(reverse("inbound:inbound-upload"), {"text": raw.decode()}, follow=True)
     assert response.status_code == 200
     assert "attached to case" not in _text(response)
     assert not [marker for marker in world.markers[1:] if marker in _text(response)]

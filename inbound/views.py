@@ -1,0 +1,213 @@
+"""The inbox of inbound e-mail: upload or paste a message, then triage what did not match."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from casework.models import Case
+from casework.search import constituent_search
+from casework.selectors import cases_for, topics_for
+from casework.views import LIST_PAGE_SIZE, WRITERS
+from inbound import services as inbound
+from inbound.models import InboundMessage
+from inbound.selectors import inbound_messages_for
+from mpoffice.access import POST_ONLY, get_for_member, office_required
+
+
+def get_inbound_message(request, pk: int, *, methods: Iterable[str] = ()) -> InboundMessage:
+    """The inbox is the writers': an MP is refused (403) after the lookup."""
+    scope = inbound_messages_for(membership=request.membership).select_related("office", "constituent", "case")
+    return get_for_member(request, scope, roles=WRITERS, action="triage e-mail", methods=methods, pk=pk)
+
+
+class MessageForm(forms.Form):
+    file = forms.FileField(label="E-mail file (.eml)", required=False)
+    text = forms.CharField(
+        label="…or paste the whole message, with its headers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+        help_text="In most mail programs: “View source” or “Show original”, then copy everything.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        upload, text = data.get("file"), (data.get("text") or "").strip()
+        if bool(upload) == bool(text):
+            raise ValidationError("Upload one .eml file or paste one message (not both).")
+        if upload is not None and upload.size > inbound.MESSAGE_MAX_BYTES:
+            self.add_error("file", "The message is too large (more than 25 MB).")
+        return data
+
+    def raw(self) -> tuple[bytes, str]:
+        if self.cleaned_data.get("file"):
+            return self.cleaned_data["file"].read(), InboundMessage.Source.UPLOAD
+        text = self.cleaned_data["text"].strip().replace("\r\n", "\n")
+        return text.encode("utf-8"), InboundMessage.Source.PASTE
+
+
+class AttachForm(forms.Form):
+    case = forms.CharField(label="Case reference", max_length=30, help_text="For example MKS-2026-00123.")
+
+    def __init__(self, *args, cases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cases = cases
+
+    def clean_case(self) -> Case:
+        text = self.cleaned_data["case"].strip().upper().strip("[]")
+        prefix, _, rest = text.partition("-")
+        year, _, number = rest.partition("-")
+        if number.isdigit():
+            text = f"{prefix}-{year}-{int(number):05d}"
+        case = self.cases.filter(reference=text).first()
+        if case is None:
+            raise ValidationError("No case of this office has that reference. Check it, e.g. MKS-2026-00123.")
+        return case
+
+
+class OpenCaseForm(forms.Form):
+    summary = forms.CharField(max_length=200, help_text="What the case is about, in a line.")
+    topic = forms.ModelChoiceField(queryset=None, required=False, empty_label="(choose later)")
+
+    def __init__(self, *args, topics, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].queryset = topics
+
+
+@require_GET
+@office_required(*WRITERS)
+def inbound_list(request):
+    status = request.GET.get("status", InboundMessage.Status.PENDING)
+    rows = inbound_messages_for(membership=request.membership).select_related("constituent", "case").defer("body", "to")
+    if status in InboundMessage.Status.values:
+        rows = rows.filter(status=status)
+    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "inbound/list.html",
+        {
+            "title": "Inbox",
+            "page": page,
+            "status": status,
+            "statuses": InboundMessage.Status.choices,
+            "querystring": f"status={status}",
+        },
+    )
+
+
+@office_required(*WRITERS)
+def inbound_upload(request):
+    form = MessageForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        raw, source = form.raw()
+        try:
+            received = inbound.inbound_receive(
+                office=request.office, raw=raw, source=source, membership=request.membership
+            )
+        except inbound.NotAnEmail as error:
+            form.add_error("file" if source == InboundMessage.Source.UPLOAD else "text", str(error))
+        else:
+            message = received.message
+            if not inbound_messages_for(membership=request.membership).filter(pk=message.pk).exists():
+                # Filed on a case this member may not see (a sensitive case): say nothing of it.
+                messages.success(request, "The message was received and filed. Office staff can see where.")
+                return redirect("inbound:inbound-list")
+            (messages.success if received.created else messages.info)(request, received.notice)
+            return redirect(message.get_absolute_url())
+    return render(request, "inbound/upload.html", {"title": "Add an e-mail", "form": form})
+
+
+def _detail_context(request, message, *, attach_form=None, open_form=None) -> dict:
+    cases = cases_for(membership=request.membership)
+    suggested = []
+    if message.constituent_id and message.status == InboundMessage.Status.PENDING:
+        suggested = list(
+            cases.filter(case_constituents__constituent_id=message.constituent_id, status__in=Case.OPEN_STATUSES)
+            .order_by("-opened_at")
+            .only("pk", "reference", "summary", "status", "opened_at")[:10]
+        )
+    namesakes = []
+    if not message.constituent_id and message.from_name:
+        namesakes = list(constituent_search(membership=request.membership, query=message.from_name).results[:5])
+    return {
+        "title": message.subject or "(no subject)",
+        "message": message,
+        "suggested": suggested,
+        "namesakes": namesakes,
+        "attach_form": attach_form or AttachForm(cases=cases),
+        "open_form": open_form
+        or OpenCaseForm(
+            initial={"summary": message.subject[:200]},
+            topics=topics_for(membership=request.membership, active_only=True),
+        ),
+    }
+
+
+@office_required()
+@require_GET
+def inbound_detail(request, pk: int):
+    message = get_inbound_message(request, pk)
+    return render(request, "inbound/detail.html", _detail_context(request, message))
+
+
+@office_required()
+@require_GET
+def inbound_original(request, pk: int):
+    message = get_inbound_message(request, pk)
+    response = FileResponse(message.raw.open("rb"), as_attachment=True, filename=f"message-{message.pk}.eml")
+    response["Content-Type"] = "message/rfc822"
+    return response
+
+
+@office_required()
+def inbound_attach(request, pk: int):
+    message = get_inbound_message(request, pk, methods=POST_ONLY)
+    form = AttachForm(request.POST, cases=cases_for(membership=request.membership))
+    if not form.is_valid():
+        return render(request, "inbound/detail.html", _detail_context(request, message, attach_form=form), status=400)
+    try:
+        contact = inbound.inbound_attach(message=message, case=form.cleaned_data["case"], by=request.user)
+    except inbound.AlreadyTriaged as error:
+        messages.warning(request, str(error))
+        return redirect(message.get_absolute_url())
+    messages.success(request, f"The message was logged on case {contact.case.reference}.")
+    return redirect(contact.case.get_absolute_url())
+
+
+@office_required()
+def inbound_open_case(request, pk: int):
+    message = get_inbound_message(request, pk, methods=POST_ONLY)
+    form = OpenCaseForm(request.POST, topics=topics_for(membership=request.membership, active_only=True))
+    if not form.is_valid():
+        return render(request, "inbound/detail.html", _detail_context(request, message, open_form=form), status=400)
+    try:
+        case = inbound.inbound_open_case(
+            message=message, by=request.user, summary=form.cleaned_data["summary"], topic=form.cleaned_data["topic"]
+        )
+    except inbound.AlreadyTriaged as error:
+        messages.warning(request, str(error))
+        return redirect(message.get_absolute_url())
+    except ValidationError as error:
+        form.add_error(None, f"The sender could not be added as a constituent: {' '.join(error.messages)}")
+        return render(request, "inbound/detail.html", _detail_context(request, message, open_form=form), status=400)
+    messages.success(request, f"Case {case.reference} was opened from the message.")
+    return redirect(case.get_absolute_url())
+
+
+@office_required()
+def inbound_dismiss(request, pk: int):
+    message = get_inbound_message(request, pk, methods=POST_ONLY)
+    try:
+        inbound.inbound_dismiss(message=message, by=request.user)
+    except inbound.AlreadyTriaged as error:
+        messages.warning(request, str(error))
+        return redirect(message.get_absolute_url())
+    messages.success(request, "The message was dismissed. It is kept, under “Dismissed”.")
+    return redirect("inbound:inbound-list")
