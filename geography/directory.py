@@ -401,20 +401,26 @@ def _load_postgresql(
         try:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
             cursor.execute(f"CREATE TABLE {STAGING_TABLE} (LIKE {live} INCLUDING DEFAULTS)")
-            next_progress = PROGRESS_EVERY
-            with cursor.cursor.copy(f"COPY {STAGING_TABLE} ({columns}) FROM STDIN") as copy:
-                lines: list[str] = []
-                for row in rows:
-                    # Every value is a checked postcode, code, ISO date or float: no tab, newline or backslash.
-                    lines.append("\t".join(r"\N" if value is None else value for value in row))
-                    if len(lines) >= COPY_CHUNK:
+            # One COPY per PROGRESS_EVERY rows: between them the same connection records progress
+            # (a connection in the middle of a COPY can run no other statement).
+            sql = f"COPY {STAGING_TABLE} ({columns}) FROM STDIN"
+            exhausted = False
+            while not exhausted:
+                exhausted = True
+                with cursor.cursor.copy(sql) as copy:
+                    lines: list[str] = []
+                    for number, row in enumerate(rows, start=1):
+                        # Every value is a checked postcode, code, ISO date or float: no tab, newline or backslash.
+                        lines.append("\t".join(r"\N" if value is None else value for value in row))
+                        if len(lines) >= COPY_CHUNK:
+                            copy.write("\n".join(lines) + "\n")
+                            lines.clear()
+                        if number >= PROGRESS_EVERY:
+                            exhausted = False
+                            break
+                    if lines:
                         copy.write("\n".join(lines) + "\n")
-                        lines.clear()
-                        if counts.rows_read >= next_progress:
-                            progress()
-                            next_progress += PROGRESS_EVERY
-                if lines:
-                    copy.write("\n".join(lines) + "\n")
+                progress()
             progress()
             _require_rows(counts)
             indexes = _indexes_of(cursor, live)

@@ -166,3 +166,24 @@ def test_fixtures_have_what_the_tests_rely_on():
     assert {row["pcon"] for row in rows} >= {"E14001376", "E14001377", "E14001133"}
     assert any(row["pcds"].startswith(("LU", "NN")) for row in rows)  # neighbours outside Milton Keynes
     assert (FIXTURES / "build.py").is_file()
+
+
+def test_a_directory_larger_than_one_batch_is_loaded_whole_with_progress_between_batches(db, monkeypatch):
+    from geography import directory
+
+    monkeypatch.setattr(directory, "PROGRESS_EVERY", 500)  # the fixture's 2,300 rows: five batches
+    monkeypatch.setattr(directory, "COPY_CHUNK", 120)
+    seen = []
+    real_update = Release.objects.filter
+
+    def spy(*args, **kwargs):
+        rows = real_update(*args, **kwargs)
+        seen.append(kwargs)
+        return rows
+
+    monkeypatch.setattr(Release.objects, "filter", spy)
+    release = services.release_import_path(path=AUG_2024, label="x", published_on=date(2024, 8, 20), names=[])
+    assert release.status == Release.Status.DONE
+    assert release.postcodes == len(_expected(AUG_2024)) == Postcode.objects.count()
+    assert release.rows_read == len(fixture_rows(AUG_2024))
+    assert sum(1 for kwargs in seen if kwargs == {"pk": release.pk}) >= 5  # progress written between batches
