@@ -10,3 +10,8 @@ class CaseworkConfig(AppConfig):
         from casework import audit
 
         audit.ready()
+        # Keep the office's wards, postcode table and "outside" flags in step with the directory.
+        from casework.geography import directory_changed
+        from geography.services import register_directory_listener
+
+        register_directory_listener(directory_changed)

@@ -8,21 +8,17 @@ The constituents are invented (e-mail at example.org, phone numbers from Ofcom's
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from casework import services
+from casework import geography, services
 from casework.models import Case, Constituent, PostcodeWard, Topic
-from mpoffice.models import Office, Ward
-
-POSTCODES_CSV = Path(__file__).parent / "demo_data" / "mk_postcodes.csv"
+from mpoffice.models import Office
 
 TOPICS = {
     "Crime & policing": ["Knife crime", "Anti-social behaviour", "Policing"],
@@ -163,13 +159,10 @@ def _topics(office: Office) -> dict[str, Topic]:
 
 
 def _postcodes(office: Office, log) -> None:
-    wards = set(Ward.objects.for_office(office).values_list("name", flat=True))
-    with POSTCODES_CSV.open(encoding="utf-8") as handle:
-        rows = [row for row in csv.DictReader(handle) if row["ward"] in wards]
-    if PostcodeWard.objects.for_office(office).count() >= len(rows):
-        return
-    result = services.postcode_wards_import(office=office, rows=rows)
-    log(f"{office.reference_prefix}: postcode table, {result.created} postcodes")
+    """The office's wards and postcode table come from the postcode directory (geography.demo)."""
+    changed = geography.office_geography_sync(office)
+    if changed:
+        log(f"{office.reference_prefix}: postcode table, {changed} postcodes from the directory")
 
 
 def _office_postcodes(office: Office) -> list[str]:

@@ -20,7 +20,7 @@ from django.db.models import F, ForeignKey, Model, OuterRef, Subquery
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from casework import audit
+from casework import audit, geography
 from casework.models import (
     Attachment,
     Case,
@@ -197,8 +197,12 @@ CONSTITUENT_FIELDS = (
 
 
 def ward_for_postcode(*, office: Office, postcode: str) -> Ward | None:
+    """The office's ward for a postcode: by the postcode directory, else the office's own table."""
     if not postcode:
         return None
+    ward = geography.ward_from_directory(office=office, postcode=postcode)
+    if ward is not None:
+        return ward
     link = PostcodeWard.objects.for_office(office).filter(postcode=postcode).select_related("ward").first()
     return link.ward if link else None
 
@@ -211,6 +215,7 @@ def _constituent_clean(constituent: Constituent) -> None:
         constituent.phone = phone_normalise(constituent.phone)
     constituent.email = (constituent.email or "").strip().lower()
     constituent.ward = ward_for_postcode(office=constituent.office, postcode=constituent.postcode)
+    geography.constituent_place_lookup(constituent)
     constituent.full_clean()
 
 
@@ -327,7 +332,8 @@ def constituent_merge(*, survivor: Constituent, merged: Constituent, by: User) -
     if filled:
         if "postcode" in filled:
             survivor.ward = ward_for_postcode(office=survivor.office, postcode=survivor.postcode)
-            filled.append("ward")
+            geography.constituent_place_lookup(survivor)
+            filled += ["ward", *geography.PLACE_FIELDS]
         survivor.save(update_fields=[*filled, "updated_at"])
     Constituent.objects.filter(pk=merged.pk).update(merged_into=survivor, updated_at=timezone.now())
     merged.merged_into = survivor

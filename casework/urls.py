@@ -1,6 +1,7 @@
 from django.urls import path
 
 from casework.views import cases, constituents, contacts, search, topics
+from casework.views import geography as geography_views
 from casework.views import imports as import_views
 
 app_name = "casework"
@@ -33,6 +34,8 @@ urlpatterns = [
     path("constituents/search/", constituents.constituent_autocomplete, name="constituent-autocomplete"),
     path("constituents/duplicates/", constituents.constituent_duplicate_list, name="constituent-duplicates"),
     path("constituents/postcodes/", constituents.postcode_upload, name="postcode-upload"),
+    path("constituents/boundary-report/", geography_views.boundary_report, name="boundary-report"),
+    path("constituents/boundary-report/record/", geography_views.boundary_record, name="boundary-record"),
     path("constituents/<int:pk>/", constituents.constituent_detail, name="constituent-detail"),
     path("constituents/<int:pk>/edit/", constituents.constituent_edit, name="constituent-edit"),
     path("constituents/<int:pk>/merge/", constituents.constituent_merge, name="constituent-merge"),

@@ -29,3 +29,8 @@ class LettersConfig(AppConfig):
         from letters import audit
 
         audit.ready()
+        # An office that sets its constituency gets a reply for people outside it.
+        from geography.services import register_directory_listener
+        from letters.services import signposting_on_directory_change
+
+        register_directory_listener(signposting_on_directory_change)

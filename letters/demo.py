@@ -20,6 +20,7 @@ from campaigns.models import Campaign
 from casework.models import Case
 from letters import services
 from letters.models import Letter, LetterTemplate, Organisation, Post, PostHolder
+from letters.services import signposting_template_ensure
 from mpoffice.models import Membership, Office, Role
 
 CAMPAIGN_NAME = "Knife crime in Milton Keynes"
@@ -122,6 +123,9 @@ NETHERFIELD_BODY = """Thank you for meeting me and local officers in Netherfield
 My constituents in {{ constituency }} have raised knife crime with me repeatedly, and I would welcome a meeting to discuss the force's plans."""
 
 
+THAMES_VALLEY = "E23000029"
+
+
 def _address_book(office: Office) -> dict[str, Post]:
     posts: dict[str, Post] = {}
     for spec in ADDRESS_BOOK:
@@ -139,6 +143,15 @@ def _address_book(office: Office) -> dict[str, Post]:
                     office=office, post=post, name=name, started_on=started_on, defaults={"ended_on": ended_on}
                 )
             posts[title] = post
+    # The PCC and the force are tied to Thames Valley's police force area (E23000029), so "the PCC
+    # for this constituent's area" finds them from a constituent's postcode.
+    Post.objects.filter(office=office, organisation__name__startswith="Office of the Police and Crime").update(
+        area_role=Post.AreaRole.PCC, area_code=THAMES_VALLEY
+    )
+    Post.objects.filter(office=office, organisation__name="Thames Valley Police").update(
+        area_role=Post.AreaRole.POLICE, area_code=THAMES_VALLEY
+    )
+    signposting_template_ensure(office=office)
     LetterTemplate.objects.get_or_create(
         office=office,
         name=COVERING_TEMPLATE[0],

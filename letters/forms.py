@@ -14,7 +14,7 @@ from casework.selectors import cases_for
 from inbound.models import InboundMessage
 from letters import merge
 from letters.models import Letter, LetterTemplate, Organisation, Post, PostHolder, Reply
-from letters.selectors import posts_for, templates_for
+from letters.selectors import post_for_area, posts_for, templates_for
 from letters.services import reply_document_check
 from mpoffice.formats import day
 from mpoffice.forms import OfficeScopedModelForm
@@ -61,6 +61,12 @@ class LetterForm(forms.Form):
         label="To", choices=Letter.RecipientKind.choices, widget=forms.RadioSelect, initial=Letter.RecipientKind.POST
     )
     recipient_post = forms.ModelChoiceField(label="Post", queryset=Post.objects.none(), required=False)
+    recipient_route = forms.ChoiceField(
+        label="Or the post responsible for the constituent's area",
+        choices=[("", "No: the post chosen above"), *Post.AreaRole.choices],
+        required=False,
+        help_text="Found from the postcode of the first case's constituent, e.g. the PCC for their area.",
+    )
     case_references = forms.CharField(
         label="About cases",
         required=False,
@@ -99,6 +105,8 @@ class LetterForm(forms.Form):
     def clean(self):
         data = super().clean()
         kind = data.get("recipient_kind")
+        if kind == Letter.RecipientKind.POST and data.get("recipient_route"):
+            self._route(data)
         if kind == Letter.RecipientKind.POST and not data.get("recipient_post"):
             self.add_error("recipient_post", "Choose the post the letter is to.")
         if kind == Letter.RecipientKind.CONSTITUENT:
@@ -115,6 +123,19 @@ class LetterForm(forms.Form):
         else:
             data["recipient_constituent"] = None
         return data
+
+    def _route(self, data: dict) -> None:
+        """Set the post from the area of the first case's constituent ("the council for this constituent")."""
+        cases = data.get("case_references") or []
+        person = (cases[0].correspondent or cases[0].constituents.first()) if cases else None
+        if person is None:
+            self.add_error("case_references", "Give the case, so that Postbag knows whose area the letter is about.")
+            return
+        post, problem = post_for_area(membership=self.membership, role=data["recipient_route"], constituent=person)
+        if post is None:
+            self.add_error("recipient_route", problem)
+        else:
+            data["recipient_post"] = post
 
 
 class NewLetterForm(LetterForm):
@@ -242,7 +263,7 @@ class PostForm(OfficeScopedModelForm):
 
     class Meta:
         model = Post
-        fields = ["title", "salutation"]
+        fields = ["title", "salutation", "area_role", "area_code"]
 
 
 class PostHolderForm(forms.ModelForm):

@@ -9,6 +9,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -50,9 +51,24 @@ class Organisation(OfficeScopedModel):
 class Post(OfficeScopedModel):
     """A role in an organisation ("Home Secretary"); letters go to whoever holds it on the day."""
 
+    class AreaRole(models.TextChoices):
+        COUNCIL = "council", "The council for an area (local authority code)"
+        POLICE = "police", "The police force for an area (police force area code)"
+        PCC = "pcc", "The Police and Crime Commissioner for an area (police force area code)"
+
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="posts")
     title = models.CharField(max_length=200)
     salutation = models.CharField(max_length=200, blank=True, help_text="e.g. Dear Home Secretary")
+    # Tying a post to an area lets a letter go to "the council for this constituent" or "the PCC
+    # for this constituent's area" (the codes come from the postcode directory, on the constituent).
+    area_role = models.CharField("responsible for an area as", max_length=10, choices=AreaRole.choices, blank=True)
+    area_code = models.CharField(
+        "area code",
+        max_length=9,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z][0-9]{8}$", "Enter a GSS code such as E06000042 or E23000029.")],
+        help_text="The local authority (e.g. E06000042, Milton Keynes) or police force area (e.g. E23000029).",
+    )
 
     class Meta:
         ordering = ["organisation__name", "title"]
@@ -60,6 +76,10 @@ class Post(OfficeScopedModel):
 
     def __str__(self) -> str:
         return f"{self.title}, {self.organisation.name}"
+
+    def clean(self) -> None:
+        if bool(self.area_role) != bool(self.area_code):
+            raise ValidationError({"area_code": "Give both the role and the area's code, or neither."})
 
     def get_absolute_url(self) -> str:
         return self.organisation.get_absolute_url()

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from casework.models import Case
 from casework.selectors import cases_for, without_hidden
+from geography.selectors import area_name
 from letters.models import (
     Letter,
     LetterCase,
@@ -152,6 +153,25 @@ def organisations_for(*, membership: Membership) -> QuerySet[Organisation]:
 
 def posts_for(*, membership: Membership) -> QuerySet[Post]:
     return Post.objects.for_office(membership.office).select_related("organisation")
+
+
+def post_for_area(*, membership: Membership, role: str, constituent) -> tuple[Post | None, str]:
+    """The office's post responsible for the constituent's area in ``role`` (council: their local
+    authority; police or PCC: their police force area), or None and why not, for the person."""
+    code = constituent.local_authority_code if role == Post.AreaRole.COUNCIL else constituent.police_force_area_code
+    what = "council" if role == Post.AreaRole.COUNCIL else "police force area"
+    if not code:
+        return None, (
+            f"{constituent.display_name}'s postcode is not in the postcode directory, so their {what} is not known: "
+            "choose the post above."
+        )
+    post = posts_for(membership=membership).filter(area_role=role, area_code=code).order_by("pk").first()
+    if post is None:
+        return None, (
+            f"No post in the address book is tied to {area_name(code)} ({code}) as "
+            f"{Post.AreaRole(role).label.lower()}: add the area to the post on its organisation's page."
+        )
+    return post, ""
 
 
 def post_holders_for(*, membership: Membership) -> QuerySet[PostHolder]:

@@ -42,6 +42,7 @@ CSRF_TRUSTED_ORIGINS = config.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "mpoffice",
+    "geography",
     "casework",
     "inbound",
     "campaigns",

@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("campaigns.urls")),
     path("", include("privacy.urls")),
     path("letters/", include("letters.urls")),
+    path("office/geography/", include("geography.urls")),
     path("admin/", admin.site.urls),
 ]

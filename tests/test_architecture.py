@@ -8,6 +8,7 @@ The layers, top to bottom::
     campaigns   campaigns, key facts, meetings, surveys        } never import
     privacy     audit trails, subject access, erasure, retention } each other
     casework    constituents, cases, contacts and timeline, search, CSV imports
+    geography   the ONS postcode directory, area names, the office's constituency
     mpoffice    the foundation: offices, people, roles, access, notifications, reminders, settings
 
 A lower app lets a higher one contribute through a registry the higher one fills in its
@@ -30,6 +31,7 @@ LAYERS = [  # top to bottom; the apps of one band may not import each other
     ["letters"],
     ["inbound", "campaigns", "privacy"],
     ["casework"],
+    ["geography"],
     ["mpoffice"],
 ]
 APPS = [app for band in LAYERS for app in band]

@@ -30,6 +30,23 @@ class Constituent(OfficeScopedModel):
     town = models.CharField(max_length=100, blank=True)
     postcode = models.CharField(max_length=8, blank=True, help_text="A UK postcode, e.g. MK9 3HQ.")
     ward = models.ForeignKey(Ward, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Where the postcode lay by the directory release named (geography.Release): set by the
+    # constituent services whenever the postcode changes, refreshed after a boundary review.
+    ward_code = models.CharField(max_length=9, blank=True)
+    local_authority_code = models.CharField(max_length=9, blank=True)
+    constituency_code = models.CharField(max_length=9, blank=True)
+    police_force_area_code = models.CharField(max_length=9, blank=True)
+    postcode_terminated = models.BooleanField(
+        default=False, help_text="The directory lists the postcode as no longer used."
+    )
+    geography_release = models.ForeignKey(
+        "geography.Release", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outside_constituency = models.BooleanField(
+        "outside the constituency",
+        default=False,
+        help_text="The postcode lies in another constituency than the office's (by the directory).",
+    )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=20, blank=True, help_text="Stored in international form, e.g. +441908123456.")
     preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from casework import audit, services
+from casework import audit, geography, services
 from casework.forms import ConstituentForm, ConstituentSearchForm, MergeForm, PostcodeUploadForm
 from casework.models import Case, ConstituentMerge, PostcodeWard
 from casework.phones import phone_normalise
@@ -112,6 +112,7 @@ def constituent_detail(request: OfficeRequest, pk) -> HttpResponse:
             # Contacts logged before the case was opened can be put on it from here.
             "open_cases": [case for case in cases if case.is_open],
             "merges": merges,
+            "geography": geography.constituent_areas(constituent),
             "can_write": request.membership.has_role(*WRITERS),
             "is_staff": request.membership.has_role(*STAFF_ONLY),
             "can_read_audit": request.membership.has_role(Role.STAFF, Role.MP),

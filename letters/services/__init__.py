@@ -27,7 +27,14 @@ from letters.services.bulk import (
     bulk_runs_waiting_for_mp,
 )
 from letters.services.bulk_letters import Sample, bulk_chunk_process, bulk_emails_send, bulk_preview
-from letters.services.directory import organisation_save, post_add, post_holder_add, template_save
+from letters.services.directory import (
+    organisation_save,
+    post_add,
+    post_holder_add,
+    signposting_on_directory_change,
+    signposting_template_ensure,
+    template_save,
+)
 from letters.services.errors import LetterConflict, LetterError
 from letters.services.letters import (
     letter_approve,
@@ -83,5 +90,7 @@ __all__ = [
     "reply_document_check",
     "reply_forward",
     "reply_record",
+    "signposting_on_directory_change",
+    "signposting_template_ensure",
     "template_save",
 ]

@@ -61,3 +61,32 @@ def template_save(*, template: LetterTemplate, office: Office, by: User) -> Lett
     _clean(template)
     template.save()
     return template
+
+
+# --- Signposting people outside the constituency ----------------------------------------------
+
+SIGNPOSTING_TEMPLATE = (
+    "Not our constituent: signposting",
+    "Your enquiry ({{ case_reference }})",
+    "Thank you for contacting me. By your postcode, your address lies outside {{ constituency }}, and "
+    "Members of Parliament take up matters only for the people they represent.\n\n"
+    "Your own MP can help you: you can find who they are, and how to contact them, by entering your postcode "
+    "at members.parliament.uk or by calling the House of Commons enquiry service on 020 7219 4272.\n\n"
+    "If you believe your address is in {{ constituency }}, please reply quoting {{ case_reference }} and I "
+    "will look into it.",
+)
+
+
+def signposting_template_ensure(*, office: Office) -> LetterTemplate:
+    """The office's reply to someone outside the constituency (kept if staff have edited it)."""
+    name, subject, body = SIGNPOSTING_TEMPLATE
+    template, _ = LetterTemplate.objects.get_or_create(
+        office=office, name=name, defaults={"subject": subject, "body": body}
+    )
+    return template
+
+
+def signposting_on_directory_change(office: Office | None) -> None:
+    """Listener of geography: an office that sets its constituency gets the signposting template."""
+    if office is not None:
+        signposting_template_ensure(office=office)

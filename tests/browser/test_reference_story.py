@@ -10,7 +10,6 @@ the two MPs in turn; each page they see is checked with axe-core.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterator
@@ -23,14 +22,13 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from casework.demo import POSTCODES_CSV
 from casework.models import Topic
-from casework.services import postcode_wards_import
+from geography import demo as geography_demo
 from letters.pdf import uk_date
 from letters.workdays import add_working_days
 from mpoffice import demo as mpoffice_demo
 from mpoffice.formats import day
-from mpoffice.models import Office, Ward
+from mpoffice.models import Office
 from tests.browser.journey import DATA, Journey
 from tests.celery_helpers import CeleryProcesses, celery_processes
 
@@ -54,15 +52,12 @@ BULK_REPLY = (DATA / "bulk_reply.txt").read_text(encoding="utf-8").strip()
 def two_offices():
     """Day one of both offices: people, topics and the postcode table, and nothing else."""
     mpoffice_demo.load(log=lambda _message: None)
-    with POSTCODES_CSV.open(encoding="utf-8") as handle:
-        postcodes = list(csv.DictReader(handle))
+    geography_demo.load(log=lambda _message: None)  # the directory extract: each office's postcode table
     for office in Office.objects.all():
         for parent_name, children in TOPICS.items():
             parent = Topic.objects.create(office=office, name=parent_name)
             for name in children:
                 Topic.objects.create(office=office, parent=parent, name=name)
-        wards = set(Ward.objects.for_office(office).values_list("name", flat=True))
-        postcode_wards_import(office=office, rows=[row for row in postcodes if row["ward"] in wards])
 
 
 @pytest.fixture
