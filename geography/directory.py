@@ -32,7 +32,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -277,7 +277,7 @@ def source_open(path: Path, *, names: Iterable[Path] = ()) -> DirectorySource:
         return DirectorySource(
             data_name=data[0].filename if len(data) == 1 else f"{len(data)} files in Data/multi_csv",
             data_size=sum(m.file_size for m in data),
-            open_data=lambda: _Concatenated([archive.open(m) for m in data]),
+            open_data=lambda: cast(IO[bytes], _Concatenated([archive.open(m) for m in data])),
             names=name_files + extra,
         )
     return DirectorySource(
@@ -389,11 +389,16 @@ def _require_rows(counts: ImportCounts) -> None:
         )
 
 
+def _columns() -> list[str]:
+    """The live table's column names, in the order of ``FIELDS``."""
+    return [Postcode._meta.get_field(name).column or name for name in FIELDS]
+
+
 def _load_postgresql(
     release: Release, rows: Iterator[tuple], progress: Callable[[], None], counts: ImportCounts
 ) -> None:
     live = Postcode._meta.db_table
-    columns = ", ".join(Postcode._meta.get_field(name).column for name in FIELDS)
+    columns = ", ".join(_columns())
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK])
         if not cursor.fetchone()[0]:
@@ -477,7 +482,7 @@ def _first_duplicate(cursor) -> str:
 
 def _load_batched(release: Release, rows: Iterator[tuple], progress: Callable[[], None], counts: ImportCounts) -> None:
     table = Postcode._meta.db_table
-    columns = [Postcode._meta.get_field(name).column for name in FIELDS]
+    columns = _columns()
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608

@@ -7,6 +7,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -33,7 +34,7 @@ def _notify(office: Office | None) -> None:
 
 
 @transaction.atomic
-def office_area_set(*, office: Office, by, constituency_code: str) -> OfficeArea:
+def office_area_set(*, office: Office, by: User | None, constituency_code: str) -> OfficeArea:
     code = constituency_code.strip().upper()
     area = OfficeArea.objects.filter(office=office).first() or OfficeArea(office=office)
     area.constituency_code = code
@@ -44,7 +45,7 @@ def office_area_set(*, office: Office, by, constituency_code: str) -> OfficeArea
     return area
 
 
-def release_create(*, label: str, published_on: date, upload: UploadedFile, by) -> Release:
+def release_create(*, label: str, published_on: date, upload: UploadedFile[bytes], by: User | None) -> Release:
     """Keep the uploaded directory and import it in the background (``release_import_task``)."""
     from geography.tasks import release_import_task
 
@@ -83,7 +84,9 @@ def release_run(*, release: Release) -> Release:
     return release
 
 
-def release_import_path(*, path: Path, label: str, published_on: date, names: list[Path], by=None) -> Release:
+def release_import_path(
+    *, path: Path, label: str, published_on: date, names: list[Path], by: User | None = None
+) -> Release:
     """The management command's import: read the file where it lies, in this process."""
     release = Release.objects.create(label=label, published_on=published_on, source_name=path.name, created_by=by)
     try:

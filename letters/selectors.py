@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from django.db.models import Avg, Count, Max, Min, Model, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from casework.models import Case
+from casework.models import Case, Constituent
 from casework.selectors import cases_for, without_hidden
 from geography.selectors import area_name
 from letters.models import (
@@ -155,7 +155,7 @@ def posts_for(*, membership: Membership) -> QuerySet[Post]:
     return Post.objects.for_office(membership.office).select_related("organisation")
 
 
-def post_for_area(*, membership: Membership, role: str, constituent) -> tuple[Post | None, str]:
+def post_for_area(*, membership: Membership, role: str, constituent: Constituent) -> tuple[Post | None, str]:
     """The office's post responsible for the constituent's area in ``role`` (council: their local
     authority; police or PCC: their police force area), or None and why not, for the person."""
     code = constituent.local_authority_code if role == Post.AreaRole.COUNCIL else constituent.police_force_area_code
