@@ -1,4 +1,6 @@
-from tests.casework_b.factories import import_batch, inbound_message
+"""Isolation builders for the inbound URLs that take arguments (see tests/isolation.py)."""
+
+from tests.inbound.factories import inbound_message
 from tests.isolation import builder
 
 
@@ -12,8 +14,3 @@ from tests.isolation import builder
 )
 def _inbound_message(office):
     return {"pk": inbound_message(office).pk}
-
-
-@builder("casework:import-detail", "casework:import-progress", "casework:import-confirm", "casework:import-cancel")
-def _import_batch(office):
-    return {"pk": import_batch(office).pk}
