@@ -11,7 +11,7 @@ redacted and one entry records the event, with counts and no personal data.
 Files are deleted from storage only after the transaction commits.
 """
 
-from casework.subjectdata import ExportSection, SubjectDataSource, register_source
+from casework.subjectdata import ANONYMISED, ExportSection, SubjectDataSource, register_source
 from privacy.services.erasure import (
     _carries,
     _cases_strip,
@@ -73,6 +73,7 @@ from privacy.services.subject_access import (
 )
 
 __all__ = [
+    "ANONYMISED",
     "ExportSection",
     "Outcome",
     "REMOVED",
