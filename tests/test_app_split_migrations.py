@@ -10,9 +10,12 @@ migrates forward again. It runs on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.state import StateApps
 
 # The test rewrites its worker's schema and puts it back: it runs alone in a transactional test
 # (no wrapping transaction to roll back, and a flush afterwards) and in its own xdist group.
@@ -38,13 +41,13 @@ MOVED = {
 }
 
 
-def _migrate(targets):
+def _migrate(targets: list[tuple[str, str | None]]) -> StateApps:
     """Migrate to ``targets``; the models as the migrations applied then define them."""
     return MigrationExecutor(connection).migrate(targets).apps
 
 
 @pytest.fixture
-def old_database():
+def old_database() -> Iterator[StateApps]:
     """The database as the old code left it; migrated to the newest state again afterwards."""
     apps = _migrate(BEFORE)
     yield apps
@@ -52,7 +55,7 @@ def old_database():
     executor.migrate(executor.loader.graph.leaf_nodes())
 
 
-def test_rows_built_by_the_old_code_are_read_through_the_new_apps(old_database):
+def test_rows_built_by_the_old_code_are_read_through_the_new_apps(old_database: StateApps) -> None:
     old = old_database
     ContentType = old.get_model("contenttypes", "ContentType")
     Office = old.get_model("mpoffice", "Office")
@@ -143,7 +146,7 @@ def test_rows_built_by_the_old_code_are_read_through_the_new_apps(old_database):
         assert new.get_model("auth", "Permission").objects.filter(content_type_id=types[model]).count() >= 1
 
 
-def test_the_real_models_use_the_moved_content_types_and_tables(db):
+def test_the_real_models_use_the_moved_content_types_and_tables(db: None) -> None:
     from django.contrib.contenttypes.models import ContentType
 
     from campaigns.models import Campaign

@@ -20,7 +20,7 @@ def _modules(app: str) -> list[Path]:
 
 
 @pytest.mark.parametrize("app", APPS)
-def test_no_module_is_over_600_lines(app):
+def test_no_module_is_over_600_lines(app: str) -> None:
     modules = _modules(app)
     assert modules, f"{app} has no modules: is LAYERS out of date?"
     too_long = {
@@ -32,12 +32,14 @@ def test_no_module_is_over_600_lines(app):
 
 
 @pytest.mark.parametrize("app", APPS)
-def test_one_views_and_one_forms_module_per_app(app):
+def test_one_views_and_one_forms_module_per_app(app: str) -> None:
     second = [str(path.relative_to(ROOT)) for path in _modules(app) if path.name.endswith(("_views.py", "_forms.py"))]
     assert second == [], "views and forms live in the app's views.py / views/ and forms.py / forms/"
 
 
-def test_the_checks_see_a_long_module_and_a_second_views_module(tmp_path, monkeypatch):
+def test_the_checks_see_a_long_module_and_a_second_views_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The checks above would fail on an app that breaks the rules."""
     app = tmp_path / "sprawl"
     (app / "migrations").mkdir(parents=True)
