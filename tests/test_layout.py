@@ -1,51 +1,57 @@
-"""One layout in every app (the README's *Architecture*): ``models``, ``services``,
-``selectors``, ``views``, ``forms``, ``tasks``, ``urls``, each a module that becomes a package
-of the same name when it grows; never a second ``*_views.py`` or ``*_forms.py`` beside it, and
-no module past ``MAX_LINES`` (split it by concern into a package whose ``__init__`` keeps the
-public names importable)."""
+"""The apps stay readable: no module over 600 lines (migrations aside, which Django writes),
+and one place for an app's views and one for its forms (``views.py`` or a ``views/`` package;
+never a ``bulk_views.py`` beside them). An app that outgrows a module splits it by concern into
+a package whose ``__init__`` re-exports the names other code imports.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
 
 from tests.test_architecture import APPS, ROOT
 
 MAX_LINES = 600
 
-# Modules still past the limit, each waiting to be split. The list only shrinks: a module that
-# is split must leave it (the last test says so).
-NOT_YET = {
-    "casework/services.py",
-    "casework/imports.py",
-    "privacy/services.py",
-    "casework/management/commands/build_scale_dataset.py",
-}
-SECOND_MODULES_NOT_YET: set[str] = set()
+
+def _modules(app: str) -> list[Path]:
+    return sorted(path for path in (ROOT / app).rglob("*.py") if "migrations" not in path.relative_to(ROOT).parts)
 
 
-def _modules() -> list[str]:
-    return sorted(
-        str(path.relative_to(ROOT))
-        for app in APPS
-        for path in (ROOT / app).rglob("*.py")
-        if "migrations" not in path.parts
-    )
+@pytest.mark.parametrize("app", APPS)
+def test_no_module_is_over_600_lines(app: str) -> None:
+    modules = _modules(app)
+    assert modules, f"{app} has no modules: is LAYERS out of date?"
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for path in modules
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert too_long == {}, f"split these by concern (at most {MAX_LINES} lines each)"
 
 
-def _lines(module: str) -> int:
-    return len((ROOT / module).read_text().splitlines())
+@pytest.mark.parametrize("app", APPS)
+def test_one_views_and_one_forms_module_per_app(app: str) -> None:
+    second = [str(path.relative_to(ROOT)) for path in _modules(app) if path.name.endswith(("_views.py", "_forms.py"))]
+    assert second == [], "views and forms live in the app's views.py / views/ and forms.py / forms/"
 
 
-def test_no_module_is_longer_than_the_limit():
-    too_long = [f"{m} ({_lines(m)} lines)" for m in _modules() if m not in NOT_YET and _lines(m) > MAX_LINES]
-    assert not too_long, f"Split these by concern (at most {MAX_LINES} lines each): {too_long}"
-
-
-def test_no_second_views_or_forms_module():
-    second = [m for m in _modules() if m.endswith(("_views.py", "_forms.py")) and m not in SECOND_MODULES_NOT_YET]
-    assert not second, f"Move these into the app's views or forms (a package if it grows): {second}"
-
-
-def test_the_not_yet_lists_only_shrink():
-    modules = set(_modules())
-    done = [m for m in NOT_YET if m not in modules or _lines(m) <= MAX_LINES]
-    done += [m for m in SECOND_MODULES_NOT_YET if m not in modules]
-    assert not done, f"Remove these from the lists in tests/test_layout.py: they are done: {done}"
+def test_the_checks_see_a_long_module_and_a_second_views_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks above would fail on an app that breaks the rules."""
+    app = tmp_path / "sprawl"
+    (app / "migrations").mkdir(parents=True)
+    (app / "services.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    (app / "migrations" / "0001_initial.py").write_text("x = 1\n" * (MAX_LINES + 5))
+    (app / "views.py").write_text("")
+    (app / "bulk_views.py").write_text("")
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    with pytest.raises(AssertionError) as long_module:
+        test_no_module_is_over_600_lines("sprawl")
+    assert "sprawl/services.py" in str(long_module.value)
+    assert "0001_initial" not in str(long_module.value)
+    with pytest.raises(AssertionError) as second_views:
+        test_one_views_and_one_forms_module_per_app("sprawl")
+    assert "sprawl/bulk_views.py" in str(second_views.value)

@@ -15,7 +15,7 @@ from mpoffice.notifications import notifications_create
 from tests.browser.journey import sign_in
 from tests.campaigns.factories import CampaignFactory
 from tests.casework.factories import CaseFactory, ConstituentFactory
-from tests.casework_b.factories import inbound_message
+from tests.inbound.factories import inbound_message
 from tests.letters.factories import make_letter
 from tests.mpoffice.factories import PASSWORD, MembershipFactory, OfficeFactory, WardFactory
 from tests.reminders.builders import _bulk_run

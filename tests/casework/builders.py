@@ -1,6 +1,13 @@
 """Isolation builders for every casework URL that takes arguments (see tests/isolation.py)."""
 
-from tests.casework.factories import AttachmentFactory, CaseFactory, ConstituentFactory, ContactFactory, TopicFactory
+from tests.casework.factories import (
+    AttachmentFactory,
+    CaseFactory,
+    ConstituentFactory,
+    ContactFactory,
+    TopicFactory,
+    import_batch,
+)
 from tests.isolation import builder
 
 
@@ -39,3 +46,8 @@ def _attachment(office):
 @builder("casework:contact-attach")
 def _unattached_contact(office):
     return {"pk": ContactFactory(office=office, case=None).pk}
+
+
+@builder("casework:import-detail", "casework:import-progress", "casework:import-confirm", "casework:import-cancel")
+def _import_batch(office):
+    return {"pk": import_batch(office).pk}

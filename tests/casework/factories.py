@@ -7,7 +7,7 @@ import factory
 from django.core.files.base import ContentFile
 
 from casework import services
-from casework.models import Attachment, Case, Constituent, Contact, Topic
+from casework.models import Attachment, Case, Constituent, Contact, ImportBatch, Topic
 from tests.mpoffice.factories import OfficeFactory, UserFactory
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -88,3 +88,10 @@ class AttachmentFactory(factory.django.DjangoModelFactory):
 
 
 __all__ = ["UserFactory"]
+
+
+def import_batch(office, *, status=ImportBatch.Status.PREVIEW, kind=ImportBatch.Kind.CONSTITUENTS) -> ImportBatch:
+    batch = ImportBatch(office=office, kind=kind, original_name="people.csv", sha256="0" * 64, status=status)
+    batch.file.save("import.csv", ContentFile(b"first_name,last_name,postcode,email,phone\n"), save=False)
+    batch.save()
+    return batch

@@ -1,5 +1,8 @@
+"""Isolation builders for the inbound URLs that take arguments (see tests/isolation.py)."""
+
 from inbound.mailbox_sync import mailbox_save
 from inbound.models import MailboxConnection
+from tests.inbound.factories import inbound_message
 from tests.isolation import builder
 
 
@@ -16,3 +19,15 @@ def make_mailbox(office, **fields) -> MailboxConnection:
 @builder("inbound:mailbox-edit", "inbound:mailbox-test")
 def _mailbox(office):
     return {"pk": make_mailbox(office).pk}
+
+
+@builder(
+    "inbound:inbound-detail",
+    "inbound:inbound-original",
+    "inbound:inbound-attach",
+    "inbound:inbound-open-case",
+    "inbound:inbound-dismiss",
+    "letters:inbound-reply",
+)
+def _inbound_message(office):
+    return {"pk": inbound_message(office).pk}

@@ -13,8 +13,8 @@ from inbound.models import InboundMessage
 from inbound.services import inbound_receive
 from mpoffice.models import Role
 from tests.casework.factories import PDF_BYTES, CaseFactory, ConstituentFactory
-from tests.casework_b.factories import eml, inbound_message
 from tests.conftest import need
+from tests.inbound.factories import eml, inbound_message
 from tests.mpoffice.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

@@ -39,7 +39,7 @@ from letters.reminders import case_review_raise
 from mpoffice.models import Membership, Office, Role
 from tests.campaigns.factories import CampaignFactory
 from tests.casework.factories import AttachmentFactory, ContactFactory
-from tests.casework_b.factories import eml
+from tests.inbound.factories import eml
 from tests.letters.factories import PDF_BYTES, TemplateFactory, make_post
 from tests.mpoffice.factories import MembershipFactory
 

@@ -42,7 +42,7 @@ from privacy import services as dataprotection
 from privacy.models import RetentionReview, SharedTextReview
 from tests.campaigns.factories import CampaignFactory, SurveyFactory, survey_csv
 from tests.casework.factories import CaseFactory, ConstituentFactory, TopicFactory
-from tests.casework_b.factories import eml
+from tests.inbound.factories import eml
 from tests.letters.factories import make_post
 from tests.reminders.test_bulk import start_run
 from tests.security import scan

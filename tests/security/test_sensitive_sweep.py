@@ -15,7 +15,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from tests.casework_b.factories import eml
+from tests.inbound.factories import eml
 from tests.isolation import BUILDERS as ISOLATION_BUILDERS
 from tests.security.sensitive import (
     BUILDERS,

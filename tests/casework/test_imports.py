@@ -4,8 +4,7 @@ from django.urls import reverse
 
 from casework.imports import SPECS
 from casework.models import Case, Constituent, ImportBatch, TimelineEntry
-from tests.casework.factories import ConstituentFactory, TopicFactory
-from tests.casework_b.factories import import_batch
+from tests.casework.factories import ConstituentFactory, TopicFactory, import_batch
 
 pytestmark = pytest.mark.django_db
 

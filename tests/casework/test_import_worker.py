@@ -4,7 +4,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from casework.models import Constituent, ImportBatch
-from tests.casework_b.test_imports import HEADER
+from tests.casework.test_imports import HEADER
 from tests.celery_helpers import celery_processes, wait_for
 from tests.mpoffice.factories import MembershipFactory, OfficeFactory, Role
 

@@ -1,12 +1,9 @@
-"""Rows and files for the inbound e-mail, import and search tests."""
+"""Inbound e-mails as offices receive them, and pending messages made from them."""
 
 from __future__ import annotations
 
 from email.message import EmailMessage
 
-from django.core.files.base import ContentFile
-
-from casework.models import ImportBatch
 from inbound import services as inbound
 from inbound.models import InboundMessage
 
@@ -43,10 +40,3 @@ def inbound_message(office, **kwargs) -> InboundMessage:
 
 
 inbound_message.counter = 0
-
-
-def import_batch(office, *, status=ImportBatch.Status.PREVIEW, kind=ImportBatch.Kind.CONSTITUENTS) -> ImportBatch:
-    batch = ImportBatch(office=office, kind=kind, original_name="people.csv", sha256="0" * 64, status=status)
-    batch.file.save("import.csv", ContentFile(b"first_name,last_name,postcode,email,phone\n"), save=False)
-    batch.save()
-    return batch
