@@ -1,12 +1,16 @@
-"""The form staff use to connect an office mailbox (IMAP). The password is write-only: the
-field is always rendered empty, and left empty it keeps the stored one."""
+"""Forms of the inbox: a message pasted or uploaded, attaching it to a case, opening a case from it,
+and the form staff use to connect an office mailbox (IMAP; the password is write-only: the field is
+always rendered empty, and left empty it keeps the stored one)."""
 
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from casework.forms import _helper
-from inbound.models import MailboxConnection
+from casework.models import Case, Topic
+from inbound import services as inbound
+from inbound.models import InboundMessage, MailboxConnection
 
 
 class MailboxConnectionForm(forms.ModelForm):
@@ -81,3 +85,58 @@ def connection_form(connection: MailboxConnection | None, kind: str):
     if (connection.kind if connection else kind) == MailboxConnection.Kind.GRAPH:
         return GraphConnectionForm
     return MailboxConnectionForm
+
+
+class MessageForm(forms.Form):
+    file = forms.FileField(label="E-mail file (.eml)", required=False)
+    text = forms.CharField(
+        label="…or paste the whole message, with its headers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+        help_text="In most mail programs: “View source” or “Show original”, then copy everything.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        upload, text = data.get("file"), (data.get("text") or "").strip()
+        if bool(upload) == bool(text):
+            raise ValidationError("Upload one .eml file or paste one message (not both).")
+        if upload is not None and upload.size > inbound.MESSAGE_MAX_BYTES:
+            self.add_error("file", "The message is too large (more than 25 MB).")
+        return data
+
+    def raw(self) -> tuple[bytes, str]:
+        if self.cleaned_data.get("file"):
+            return self.cleaned_data["file"].read(), InboundMessage.Source.UPLOAD
+        text = self.cleaned_data["text"].strip().replace("\r\n", "\n")
+        return text.encode("utf-8"), InboundMessage.Source.PASTE
+
+
+class AttachForm(forms.Form):
+    case = forms.CharField(label="Case reference", max_length=30, help_text="For example MKS-2026-00123.")
+
+    def __init__(self, *args, cases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cases = cases
+
+    def clean_case(self) -> Case:
+        text = self.cleaned_data["case"].strip().upper().strip("[]")
+        prefix, _, rest = text.partition("-")
+        year, _, number = rest.partition("-")
+        if number.isdigit():
+            text = f"{prefix}-{year}-{int(number):05d}"
+        case = self.cases.filter(reference=text).first()
+        if case is None:
+            raise ValidationError("No case of this office has that reference. Check it, e.g. MKS-2026-00123.")
+        return case
+
+
+class OpenCaseForm(forms.Form):
+    summary = forms.CharField(max_length=200, help_text="What the case is about, in a line.")
+    topic: forms.ModelChoiceField[Topic] = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="(choose later)"
+    )
+
+    def __init__(self, *args, topics, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].queryset = topics

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from inbound import mailbox_views as mailboxes
 from inbound import views as inbound
+from inbound.views import mailboxes
 
 app_name = "inbound"
 

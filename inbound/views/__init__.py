@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -12,11 +11,12 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from casework.models import Case, Topic
+from casework.models import Case
 from casework.search import constituent_search
 from casework.selectors import cases_for, topics_for
 from casework.views import LIST_PAGE_SIZE, WRITERS
 from inbound import services as inbound
+from inbound.forms import AttachForm, MessageForm, OpenCaseForm
 from inbound.models import InboundMessage
 from inbound.selectors import inbound_messages_for
 from mpoffice.access import POST_ONLY, get_for_member, office_required
@@ -26,61 +26,6 @@ def get_inbound_message(request, pk: int, *, methods: Iterable[str] = ()) -> Inb
     """The inbox is the writers': an MP is refused (403) after the lookup."""
     scope = inbound_messages_for(membership=request.membership).select_related("office", "constituent", "case")
     return get_for_member(request, scope, roles=WRITERS, action="triage e-mail", methods=methods, pk=pk)
-
-
-class MessageForm(forms.Form):
-    file = forms.FileField(label="E-mail file (.eml)", required=False)
-    text = forms.CharField(
-        label="…or paste the whole message, with its headers",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
-        help_text="In most mail programs: “View source” or “Show original”, then copy everything.",
-    )
-
-    def clean(self):
-        data = super().clean()
-        upload, text = data.get("file"), (data.get("text") or "").strip()
-        if bool(upload) == bool(text):
-            raise ValidationError("Upload one .eml file or paste one message (not both).")
-        if upload is not None and upload.size > inbound.MESSAGE_MAX_BYTES:
-            self.add_error("file", "The message is too large (more than 25 MB).")
-        return data
-
-    def raw(self) -> tuple[bytes, str]:
-        if self.cleaned_data.get("file"):
-            return self.cleaned_data["file"].read(), InboundMessage.Source.UPLOAD
-        text = self.cleaned_data["text"].strip().replace("\r\n", "\n")
-        return text.encode("utf-8"), InboundMessage.Source.PASTE
-
-
-class AttachForm(forms.Form):
-    case = forms.CharField(label="Case reference", max_length=30, help_text="For example MKS-2026-00123.")
-
-    def __init__(self, *args, cases, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.cases = cases
-
-    def clean_case(self) -> Case:
-        text = self.cleaned_data["case"].strip().upper().strip("[]")
-        prefix, _, rest = text.partition("-")
-        year, _, number = rest.partition("-")
-        if number.isdigit():
-            text = f"{prefix}-{year}-{int(number):05d}"
-        case = self.cases.filter(reference=text).first()
-        if case is None:
-            raise ValidationError("No case of this office has that reference. Check it, e.g. MKS-2026-00123.")
-        return case
-
-
-class OpenCaseForm(forms.Form):
-    summary = forms.CharField(max_length=200, help_text="What the case is about, in a line.")
-    topic: forms.ModelChoiceField[Topic] = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="(choose later)"
-    )
-
-    def __init__(self, *args, topics, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = topics
 
 
 @require_GET

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from casework.views import STAFF_ONLY
 from inbound import mailbox_sync
-from inbound.mailbox_forms import connection_form
+from inbound.forms import connection_form
 from inbound.models import MailboxConnection
 from mpoffice.access import get_for_member, office_required
 
