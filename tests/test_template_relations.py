@@ -33,6 +33,7 @@ NOT_NULLABLE_HERE = {
     ("letters/bulk_detail.html", "run.template"): "BulkRun.template is required",
     ("letters/bulk_list.html", "run.template"): "BulkRun.template is required",
     ("letters/bulk_detail.html", "sample.constituent"): "a bulk preview sample is one constituent's letter",
+    ("casework/boundary_report.html", "row.constituent"): "a boundary report row is one constituent",
     ("letters/bulk_detail.html", "item.constituent"): "BulkItem.constituent is required",
     ("campaigns/surveys/detail.html", "row.option"): "a survey result row is built from its option",
     ("inbound/detail.html", "message.constituent"): "cases are suggested only for a matched constituent",

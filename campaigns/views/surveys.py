@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
@@ -24,6 +24,7 @@ from campaigns.surveys import (
     surveys_for,
 )
 from casework.exports import csv_stream
+from casework.subjectdata import UPLOAD_KEEP_DAYS
 from mpoffice.access import office_required
 from mpoffice.charts import share_bar_chart, svg_response
 from mpoffice.models import Role, Ward
@@ -203,16 +204,35 @@ def survey_upload(request, pk: int):
 PROBLEMS_PER_PAGE = 100
 
 
+class UploadGone(Exception):
+    """The uploaded file is no longer kept (files are deleted UPLOAD_KEEP_DAYS after the upload)."""
+
+
 def _upload_file(upload: SurveyUpload) -> ParsedFile:
-    with upload.file.open("rb") as handle:
-        return survey_file_parse(handle.read())
+    try:
+        with upload.file.open("rb") as handle:
+            return survey_file_parse(handle.read())
+    except (FileNotFoundError, ValueError) as gone:  # ValueError: the row no longer names a file
+        raise UploadGone from gone
+
+
+def _upload_gone(request: HttpRequest, survey: Survey) -> HttpResponse:
+    messages.error(
+        request,
+        f"The file uploaded for this survey is no longer kept (uploads are deleted after {UPLOAD_KEEP_DAYS} "
+        "days). Upload it again to choose its columns or list its problems; responses already imported stay.",
+    )
+    return redirect(survey)
 
 
 @office_required(Role.STAFF)
 def survey_mapping(request, pk: int, upload_pk: int):
     survey = _survey(request, pk)
     upload = get_object_or_404(survey.uploads.filter(imported_at=None), pk=upload_pk)
-    parsed = _upload_file(upload)
+    try:
+        parsed = _upload_file(upload)
+    except UploadGone:
+        return _upload_gone(request, survey)
     form = ColumnMappingForm(request.POST or None, parsed=parsed, initial_mapping=upload.mapping)
     check = None
     problems: list[str] = []
@@ -271,7 +291,11 @@ def survey_problems_csv(request, pk: int, upload_pk: int):
     """Every problem of the file as checked with its saved column plan: line, column, value, reason."""
     survey = _survey(request, pk)
     upload = get_object_or_404(survey.uploads.all(), pk=upload_pk)
-    check = survey_import_check(survey=survey, parsed=_upload_file(upload), mapping=upload.mapping)
+    try:
+        parsed = _upload_file(upload)
+    except UploadGone:
+        return _upload_gone(request, survey)
+    check = survey_import_check(survey=survey, parsed=parsed, mapping=upload.mapping)
     rows = ([e.row, e.column, e.value, e.message, e.effect] for e in check.errors)
     response = StreamingHttpResponse(
         csv_stream(["Line", "Column", "Value", "Problem", "Effect"], rows), content_type="text/csv; charset=utf-8"

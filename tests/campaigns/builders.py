@@ -1,7 +1,9 @@
+from django.core.files.base import ContentFile
+
 from campaigns.models import SurveyUpload
 from campaigns.surveys import ParsedFile, survey_import_commit
 from casework.services import case_open
-from tests.campaigns.factories import STORY_MAPPING, CampaignFactory, SurveyFactory, story_rows
+from tests.campaigns.factories import STORY_MAPPING, CampaignFactory, SurveyFactory, story_rows, survey_csv
 from tests.isolation import builder
 
 
@@ -13,7 +15,9 @@ def _survey(office):
 @builder("campaigns:survey-mapping", "campaigns:survey-problems")
 def _survey_upload(office):
     survey = SurveyFactory(office=office)
-    upload = SurveyUpload.objects.create(office=office, survey=survey, original_name="x.csv", headers=[], file="x.csv")
+    upload = SurveyUpload(office=office, survey=survey, original_name="responses.csv", headers=[])
+    upload.file.save("responses.csv", ContentFile(survey_csv(story_rows(count=12))), save=False)
+    upload.save()
     return {"pk": survey.pk, "upload_pk": upload.pk}
 
 

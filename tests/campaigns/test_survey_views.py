@@ -211,3 +211,19 @@ def test_multiple_choice_percentages_are_of_respondents(survey):
     assert services.respondents == 30
     assert (by_label["Policing"].count, by_label["Schools"].count, by_label["Buses"].count) == (10, 10, 20)
     assert sum(r.percent for r in by_label.values()) == pytest.approx(40 / 30 * 100)
+
+
+def test_an_upload_whose_file_was_deleted_after_the_keeping_period_says_so(survey, staff, client_for):
+    """Uploaded files are deleted after UPLOAD_KEEP_DAYS; the column and problem pages then say
+    what happened and what to do, instead of failing."""
+    client = client_for(staff)
+    mapping_url = _upload(client, survey, survey_csv(story_rows(count=12)))["Location"]
+    upload = SurveyUpload.objects.get(survey=survey)
+    upload.file.delete(save=False)
+    problems_url = reverse("campaigns:survey-problems", args=[survey.pk, upload.pk])
+
+    for url in (mapping_url, problems_url):
+        response = client.get(url, follow=True)
+        assert response.redirect_chain[-1][0] == survey.get_absolute_url()
+        assert "is no longer kept" in response.content.decode()
+    assert SurveyUpload.objects.filter(pk=upload.pk).exists()
