@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time
 
 from django.contrib.auth.models import User
@@ -12,11 +13,27 @@ from django.utils import timezone
 from campaigns.models import Campaign, CampaignCase, FollowUpAction, KeyFact, Meeting
 from casework.models import Case, Topic
 from casework.services import timeline_record
-from mpoffice.models import Membership
+from mpoffice.models import Membership, Office
 
 
 def campaigns_for(*, membership: Membership) -> QuerySet[Campaign]:
     return Campaign.objects.for_office(membership.office)
+
+
+@transaction.atomic
+def campaign_save(*, campaign: Campaign, office: Office, topics: Iterable[Topic]) -> Campaign:
+    """Add a campaign to the office, or save changes to one of its own, with the topics whose
+    new cases it gathers (replacing those it had)."""
+    if campaign.pk is None:
+        campaign.office = office
+    elif campaign.office_id != office.pk:
+        raise ValueError("A campaign is saved only in its own office.")
+    topics = list(topics)
+    if any(topic.office_id != office.pk for topic in topics):
+        raise ValueError("A campaign follows only its own office's topics.")
+    campaign.save()
+    campaign.topics.set(topics)
+    return campaign
 
 
 def campaign_case_link(*, campaign: Campaign, case: Case, by: User) -> bool:

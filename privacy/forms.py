@@ -13,22 +13,26 @@ class ErasureForm(forms.Form):
     )
 
 
+DECISION_CHOICES = [
+    (RetentionReview.Decision.ANONYMISED, "Anonymise (keep the case for counts, remove personal data)"),
+    (RetentionReview.Decision.DELETED, "Delete the cases"),
+    (RetentionReview.Decision.KEPT, "Keep for another year"),
+]
+
+
 class RetentionDecisionForm(forms.Form):
     reviews = forms.ModelMultipleChoiceField(
         queryset=RetentionReview.objects.none(), widget=forms.CheckboxSelectMultiple, label="Cases"
     )
-    decision = forms.ChoiceField(
-        choices=[
-            (RetentionReview.Decision.ANONYMISED, "Anonymise (keep the case for counts, remove personal data)"),
-            (RetentionReview.Decision.DELETED, "Delete the cases"),
-            (RetentionReview.Decision.KEPT, "Keep for another year"),
-        ],
-        widget=forms.RadioSelect,
-    )
+    decision = forms.ChoiceField(choices=DECISION_CHOICES, widget=forms.RadioSelect)
 
     def __init__(self, *args, reviews, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reviews"].queryset = reviews
+
+    def decision_label(self) -> str:
+        """The decision taken, in a word or two for the confirmation: "anonymise", "delete the cases"."""
+        return dict(DECISION_CHOICES)[self.cleaned_data["decision"]].split(" (")[0].lower()
 
 
 class RetentionPeriodForm(forms.ModelForm):

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from casework import audit
 from casework.views import STAFF_ONLY, get_constituent
-from mpoffice.access import office_required
+from mpoffice.access import OfficeRequest, office_required
 from mpoffice.models import Role
 from privacy import services as dataprotection
 from privacy.forms import ErasureForm, RetentionDecisionForm, RetentionPeriodForm
@@ -26,7 +28,7 @@ TRAIL_PAGE_SIZE = 50
 
 @office_required(Role.STAFF, Role.MP)
 @require_GET
-def audit_trail(request, kind: str, pk: int):
+def audit_trail(request: OfficeRequest, kind: str, pk: int) -> HttpResponse:
     trail = audit.trail_kind(kind)
     if trail is None:
         raise Http404("No such kind of record.")
@@ -40,12 +42,12 @@ def audit_trail(request, kind: str, pk: int):
     )
 
 
-def _exports_for(request):
+def _exports_for(request: OfficeRequest) -> QuerySet[SubjectAccessExport]:
     return SubjectAccessExport.objects.for_office(request.office).select_related("constituent", "requested_by")
 
 
 @office_required(*STAFF_ONLY)
-def subject_access(request, pk: int):
+def subject_access(request: OfficeRequest, pk: int) -> HttpResponse:
     constituent = get_constituent(request, pk)
     if request.method == "POST":
         export = dataprotection.subject_access_request(constituent=constituent, by=request.user)
@@ -65,7 +67,7 @@ def subject_access(request, pk: int):
 @never_cache
 @office_required(*STAFF_ONLY)
 @require_GET
-def subject_access_detail(request, pk: int):
+def subject_access_detail(request: OfficeRequest, pk: int) -> HttpResponse:
     export = get_object_or_404(_exports_for(request), pk=pk)
     template = "privacy/_export_status.html" if request.htmx else "privacy/export.html"
     return render(request, template, {"title": f"Subject access export #{export.pk}", "export": export})
@@ -73,7 +75,7 @@ def subject_access_detail(request, pk: int):
 
 @office_required(*STAFF_ONLY)
 @require_GET
-def subject_access_download(request, pk: int):
+def subject_access_download(request: OfficeRequest, pk: int) -> HttpResponseBase:
     export = get_object_or_404(_exports_for(request).filter(status=SubjectAccessExport.Status.READY), pk=pk)
     try:
         handle = export.file.open("rb")
@@ -92,7 +94,7 @@ def subject_access_download(request, pk: int):
 
 
 @office_required(*STAFF_ONLY)
-def constituent_erase(request, pk: int):
+def constituent_erase(request: OfficeRequest, pk: int) -> HttpResponse:
     constituent = get_constituent(request, pk)
     form = ErasureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -112,7 +114,7 @@ def constituent_erase(request, pk: int):
     )
 
 
-def _pending_reviews(request):
+def _pending_reviews(request: OfficeRequest) -> QuerySet[RetentionReview]:
     return (
         RetentionReview.objects.for_office(request.office)
         .filter(decision=RetentionReview.Decision.PENDING)
@@ -122,11 +124,17 @@ def _pending_reviews(request):
 
 @office_required(*STAFF_ONLY)
 @require_GET
-def data_protection(request):
+def data_protection(request: OfficeRequest) -> HttpResponse:
     return _data_protection_page(request)
 
 
-def _data_protection_page(request, *, decision_form=None, period_form=None, status=200):
+def _data_protection_page(
+    request: OfficeRequest,
+    *,
+    decision_form: RetentionDecisionForm | None = None,
+    period_form: RetentionPeriodForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     reviews = _pending_reviews(request)
     return render(
         request,
@@ -150,7 +158,7 @@ def _data_protection_page(request, *, decision_form=None, period_form=None, stat
 
 @require_POST
 @office_required(*STAFF_ONLY)
-def retention_decide(request):
+def retention_decide(request: OfficeRequest) -> HttpResponse:
     form = RetentionDecisionForm(request.POST, reviews=_pending_reviews(request))
     if not form.is_valid():
         return _data_protection_page(request, decision_form=form)
@@ -162,14 +170,13 @@ def retention_decide(request):
         except dataprotection.RetentionRefused as refusal:
             messages.error(request, str(refusal))
     if done:
-        label = dict(form.fields["decision"].choices)[form.cleaned_data["decision"]].split(" (")[0].lower()
-        messages.success(request, f"{done} case{'s' if done != 1 else ''}: {label}.")
+        messages.success(request, f"{done} case{'s' if done != 1 else ''}: {form.decision_label()}.")
     return redirect("privacy:data-protection")
 
 
 @require_POST
 @office_required(*STAFF_ONLY)
-def shared_text_resolve(request, pk: int):
+def shared_text_resolve(request: OfficeRequest, pk: int) -> HttpResponse:
     """One click on the data protection page: remove the mention of an erased person, or keep it."""
     review = get_object_or_404(SharedTextReview.objects.for_office(request.office).filter(resolved_at=None), pk=pk)
     redact = request.POST.get("action", "redact") != "keep"
@@ -184,10 +191,10 @@ def shared_text_resolve(request, pk: int):
 
 @require_POST
 @office_required(*STAFF_ONLY)
-def retention_period(request):
+def retention_period(request: OfficeRequest) -> HttpResponse:
     form = RetentionPeriodForm(request.POST, instance=request.office)
     if not form.is_valid():
         return _data_protection_page(request, period_form=form)
-    form.save()
-    messages.success(request, f"Closed cases are now reviewed after {form.instance.retention_years} years.")
+    office = dataprotection.retention_period_set(office=request.office, years=form.cleaned_data["retention_years"])
+    messages.success(request, f"Closed cases are now reviewed after {office.retention_years} years.")
     return redirect("privacy:data-protection")

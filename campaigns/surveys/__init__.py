@@ -8,7 +8,17 @@ names other code imports.
 """
 
 from campaigns.survey_exports import ParsedFile, SurveyFileError, survey_file_parse
-from campaigns.surveys.importing import BATCH, ImportCheck, RowError, survey_import_check, survey_import_commit
+from campaigns.surveys.importing import (
+    BATCH,
+    ImportCheck,
+    RowError,
+    survey_import_check,
+    survey_import_commit,
+    survey_save,
+    survey_upload_add,
+    survey_upload_import,
+    survey_upload_mapping_save,
+)
 from campaigns.surveys.mapping import (
     OTHER,
     OUTSIDE,
@@ -62,5 +72,9 @@ __all__ = [
     "survey_import_check",
     "survey_import_commit",
     "survey_results",
+    "survey_save",
+    "survey_upload_add",
+    "survey_upload_import",
+    "survey_upload_mapping_save",
     "surveys_for",
 ]

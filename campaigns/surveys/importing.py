@@ -8,6 +8,9 @@ outside the constituency) are listed too, and the row is kept.
 
 Each response carries the respondent's id from the file, or a fingerprint of the row when the
 export has none, so importing the same file again adds nothing.
+
+The writes around an import live here too: a new survey, the uploaded file kept with its first
+column plan, the plan staff confirm, and the upload marked imported.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from campaigns.models import Answer, Option, Question, Response, Survey
+from campaigns.models import Answer, Option, Question, Response, Survey, SurveyUpload
 from campaigns.survey_exports import ParsedFile, parse_timestamp, split_choices
 from campaigns.surveys.mapping import (
     OTHER,
@@ -32,11 +37,12 @@ from campaigns.surveys.mapping import (
     _integer,
     _values,
     _ward_names,
+    mapping_guess,
     plans_from,
 )
 from casework.models import Constituent, PostcodeWard
 from casework.postcodes import postcode_is_valid, postcode_normalise
-from mpoffice.models import Ward
+from mpoffice.models import Office, Ward
 
 BATCH = 2000
 
@@ -257,6 +263,51 @@ def survey_import_commit(
     return check
 
 
+def survey_save(*, survey: Survey, office: Office) -> Survey:
+    """Add a survey to the office, or save changes to one of its own."""
+    if survey.pk is None:
+        survey.office = office
+    elif survey.office_id != office.pk:
+        raise ValueError("A survey is saved only in its own office.")
+    survey.save()
+    return survey
+
+
+def survey_upload_add(*, survey: Survey, parsed: ParsedFile, data: bytes, name: str, by: User) -> SurveyUpload:
+    """Keep an uploaded export (``data``, already parsed) with a first guess at its column plan."""
+    upload = SurveyUpload(
+        office_id=survey.office_id,
+        survey=survey,
+        original_name=name[:255],
+        headers=parsed.headers,
+        mapping=mapping_guess(parsed, survey=survey),
+        uploaded_by=by,
+    )
+    upload.file.save("responses.csv", ContentFile(data), save=False)
+    upload.save()
+    return upload
+
+
+def survey_upload_mapping_save(*, upload: SurveyUpload, mapping: ColumnMapping) -> None:
+    """Keep the column plan staff chose (already validated against the file's headers)."""
+    upload.mapping = mapping
+    upload.save(update_fields=["mapping"])
+
+
+@transaction.atomic
+def survey_upload_import(
+    *, upload: SurveyUpload, parsed: ParsedFile, mapping: ColumnMapping, valid_only: bool = False
+) -> ImportCheck:
+    """Import the upload's responses (see ``survey_import_commit``) and, when anything was written
+    as asked, mark the upload imported with its count; the two happen together or not at all."""
+    check = survey_import_commit(survey=upload.survey, parsed=parsed, mapping=mapping, valid_only=valid_only)
+    if check.ok or valid_only:
+        upload.imported_at = timezone.now()
+        upload.imported_count = check.imported
+        upload.save(update_fields=["imported_at", "imported_count"])
+    return check
+
+
 def _questions_for(survey: Survey, headers: list[str], plans: dict[str, ColumnPlan]) -> dict[str, Question]:
     existing = {q.text: q for q in survey.questions.all()}
     position = max((q.position for q in existing.values()), default=0)
@@ -287,7 +338,14 @@ def _questions_for(survey: Survey, headers: list[str], plans: dict[str, ColumnPl
     return questions
 
 
-def _answers(office, response: Response, question: Question, plan: ColumnPlan, value: str, options) -> list[Answer]:
+def _answers(
+    office: Office,
+    response: Response,
+    question: Question,
+    plan: ColumnPlan,
+    value: str,
+    options: dict[str, dict[str, Option]],
+) -> list[Answer]:
     if not value:
         return []
     if question.kind == Question.Kind.FREE_TEXT:
@@ -313,9 +371,12 @@ def _answers(office, response: Response, question: Question, plan: ColumnPlan, v
     return list(chosen.values())
 
 
-def _lookups(office, rows, plans: dict[str, ColumnPlan]):
+def _lookups(
+    office: Office, rows: list[dict[str, str]], plans: dict[str, ColumnPlan]
+) -> tuple[dict[str, Constituent], dict[str, Ward], dict[str, Ward]]:
+    """The office's constituents by lower-cased e-mail, wards by postcode, and wards by folded name."""
     email_column, postcode_column = _column(plans, ColumnRole.EMAIL), _column(plans, ColumnRole.POSTCODE)
-    constituents_by_email = {}
+    constituents_by_email: dict[str, Constituent] = {}
     if email_column:
         emails = {row[email_column].lower() for row in rows if "@" in row[email_column]}
         matches = (
@@ -327,7 +388,7 @@ def _lookups(office, rows, plans: dict[str, ColumnPlan]):
         )
         for constituent in matches:
             constituents_by_email.setdefault(constituent.email_key, constituent)
-    ward_by_postcode = {}
+    ward_by_postcode: dict[str, Ward] = {}
     if postcode_column:
         postcodes = {
             postcode_normalise(row[postcode_column]) for row in rows if postcode_is_valid(row[postcode_column])

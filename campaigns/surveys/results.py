@@ -101,20 +101,21 @@ def survey_results(
         n=Count("response", distinct=True)
     ):
         ward_respondents[row["question"]][_area_name(row)] += row["n"]
-    ward_option_counts: dict[tuple, int] = defaultdict(int)
+    ward_option_counts: dict[tuple[int, str | None, int], int] = defaultdict(int)
     for row in (
         answers.filter(option__isnull=False)
         .values("question", "response__ward__name", "response__outside_area", "option")
         .annotate(n=Count("response", distinct=True))
     ):
         ward_option_counts[(row["question"], _area_name(row), row["option"])] += row["n"]
-    rating_counts = defaultdict(list)
-    for row in (
+    rating_counts: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for rating_row in (
         answers.filter(rating__isnull=False).values("question", "rating").annotate(n=Count("id")).order_by("rating")
     ):
-        rating_counts[row["question"]].append((row["rating"], row["n"]))
+        if rating_row["rating"] is not None:  # always, by the filter; the check tells the type checker
+            rating_counts[rating_row["question"]].append((rating_row["rating"], rating_row["n"]))
     text_questions = [q.pk for q in questions if q.kind == Question.Kind.FREE_TEXT]
-    texts = defaultdict(list)
+    texts: dict[int, list[str]] = defaultdict(list)
     for question_id, text in (
         answers.filter(question__in=text_questions)
         .exclude(text="")
@@ -179,7 +180,7 @@ def survey_results(
     return results
 
 
-def _area_name(row: dict[str, Any]) -> str | None:
+def _area_name(row: ReadMapping[str, Any]) -> str | None:
     """The ward a result row counts under: its ward, "Outside the constituency", or None (not known)."""
     if row["response__ward__name"]:
         return row["response__ward__name"]

@@ -2,25 +2,28 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
+from django.forms import BaseForm
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.forms import ActionForm, CampaignCaseForm, CampaignForm, KeyFactForm, MeetingForm
-from campaigns.models import FollowUpAction
+from campaigns.models import Campaign, FollowUpAction, Meeting
 from campaigns.services import (
     action_add,
     action_complete,
     campaign_case_link,
     campaign_case_unlink,
     campaign_cases,
+    campaign_save,
     campaigns_for,
     key_fact_add,
     meeting_add,
 )
 from casework.selectors import cases_for
-from mpoffice.access import office_required
+from mpoffice.access import OfficeRequest, office_required
 from mpoffice.models import Role
 
 # Who gathers cases into a campaign: the people who work the cases, adding and removing alike.
@@ -28,35 +31,36 @@ from mpoffice.models import Role
 CASE_LINKERS = (Role.CASEWORKER, Role.STAFF)
 
 
-def _campaign(request, pk: int):
+def _campaign(request: OfficeRequest, pk: int) -> Campaign:
     return get_object_or_404(campaigns_for(membership=request.membership), pk=pk)
 
 
 @office_required()
 @require_GET
-def campaign_list(request):
+def campaign_list(request: OfficeRequest) -> HttpResponse:
     campaigns = campaigns_for(membership=request.membership).annotate(case_count=Count("campaign_cases"))
     page = Paginator(campaigns.order_by("status", "name"), 25).get_page(request.GET.get("page"))
     return render(request, "campaigns/list.html", {"page": page, "title": "Campaigns"})
 
 
 @office_required(Role.STAFF)
-def campaign_create(request):
+def campaign_create(request: OfficeRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None, office=request.office)
     if request.method == "POST" and form.is_valid():
-        form.instance.office = request.office
-        campaign = form.save()
+        campaign = campaign_save(
+            campaign=form.save(commit=False), office=request.office, topics=form.cleaned_data["topics"]
+        )
         messages.success(request, f"Campaign “{campaign.name}” created.")
         return redirect(campaign)
     return render(request, "campaigns/form.html", {"form": form, "title": "New campaign"})
 
 
 @office_required(Role.STAFF)
-def campaign_edit(request, pk: int):
+def campaign_edit(request: OfficeRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     form = CampaignForm(request.POST or None, instance=campaign, office=request.office)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        campaign_save(campaign=form.save(commit=False), office=request.office, topics=form.cleaned_data["topics"])
         messages.success(request, "Campaign saved.")
         return redirect(campaign)
     return render(request, "campaigns/form.html", {"form": form, "campaign": campaign, "title": f"Edit {campaign}"})
@@ -64,15 +68,15 @@ def campaign_edit(request, pk: int):
 
 @office_required()
 @require_GET
-def campaign_detail(request, pk: int):
+def campaign_detail(request: OfficeRequest, pk: int) -> HttpResponse:
     return _render_detail(request, _campaign(request, pk))
 
 
-def _action_prefix(meeting) -> str:
+def _action_prefix(meeting: Meeting) -> str:
     return f"meeting-{meeting.pk}"
 
 
-def _render_detail(request, campaign, **bound_forms):
+def _render_detail(request: OfficeRequest, campaign: Campaign, **bound_forms: BaseForm) -> HttpResponse:
     """The campaign page; a form that failed is passed in bound, so its errors and input show."""
     visible_cases = cases_for(membership=request.membership)
     cases = (
@@ -84,19 +88,24 @@ def _render_detail(request, campaign, **bound_forms):
         campaign.meetings.prefetch_related(Prefetch("actions", queryset=FollowUpAction.objects.select_related("owner")))
     )
     failed_action_form = bound_forms.pop("action_form", None)
-    for meeting in meetings:
-        # One form per meeting, each with its own prefix so that field ids stay unique on the page.
-        if failed_action_form is not None and failed_action_form.prefix == _action_prefix(meeting):
-            meeting.action_form = failed_action_form
-        else:
-            meeting.action_form = ActionForm(office=request.office, prefix=_action_prefix(meeting))
+    # Each meeting with its form for a follow-up action, each form with its own prefix so that
+    # field ids stay unique on the page; the form that failed is shown bound.
+    meetings_and_forms: list[tuple[Meeting, BaseForm]] = [
+        (
+            meeting,
+            failed_action_form
+            if failed_action_form is not None and failed_action_form.prefix == _action_prefix(meeting)
+            else ActionForm(office=request.office, prefix=_action_prefix(meeting)),
+        )
+        for meeting in meetings
+    ]
     context = {
         "campaign": campaign,
         "page": Paginator(cases, 25).get_page(request.GET.get("page")),
         "rule_topics": campaign.topics.select_related("parent") if campaign.rule_since else [],
         "findings": campaign.survey_findings.select_related("survey"),
         "facts": campaign.key_facts.all(),
-        "meetings": meetings,
+        "meetings": meetings_and_forms,
         "fact_form": KeyFactForm(),
         "meeting_form": MeetingForm(),
         "today": timezone.localdate(),
@@ -110,7 +119,7 @@ def _render_detail(request, campaign, **bound_forms):
 
 @require_POST
 @office_required(Role.STAFF)
-def campaign_fact_add(request, pk: int):
+def campaign_fact_add(request: OfficeRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     form = KeyFactForm(request.POST)
     if not form.is_valid():
@@ -122,7 +131,7 @@ def campaign_fact_add(request, pk: int):
 
 @require_POST
 @office_required(Role.STAFF)
-def campaign_meeting_add(request, pk: int):
+def campaign_meeting_add(request: OfficeRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     form = MeetingForm(request.POST)
     if not form.is_valid():
@@ -134,7 +143,7 @@ def campaign_meeting_add(request, pk: int):
 
 @require_POST
 @office_required(Role.STAFF)
-def meeting_action_add(request, pk: int, meeting_pk: int):
+def meeting_action_add(request: OfficeRequest, pk: int, meeting_pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     meeting = get_object_or_404(campaign.meetings, pk=meeting_pk)
     form = ActionForm(request.POST, office=request.office, prefix=_action_prefix(meeting))
@@ -147,7 +156,7 @@ def meeting_action_add(request, pk: int, meeting_pk: int):
 
 @require_POST
 @office_required()
-def meeting_action_done(request, pk: int, action_pk: int):
+def meeting_action_done(request: OfficeRequest, pk: int, action_pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     action = get_object_or_404(FollowUpAction.objects.filter(meeting__campaign=campaign), pk=action_pk)
     if not (request.membership.has_role(Role.STAFF) or action.owner_id == request.user.pk):
@@ -159,7 +168,7 @@ def meeting_action_done(request, pk: int, action_pk: int):
 
 @require_POST
 @office_required(*CASE_LINKERS)
-def campaign_case_add(request, pk: int):
+def campaign_case_add(request: OfficeRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     form = CampaignCaseForm(request.POST, cases=cases_for(membership=request.membership))
     if form.is_valid():
@@ -178,7 +187,7 @@ def campaign_case_add(request, pk: int):
 
 @require_POST
 @office_required(*CASE_LINKERS)
-def campaign_case_remove(request, pk: int, case_pk: int):
+def campaign_case_remove(request: OfficeRequest, pk: int, case_pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     case = get_object_or_404(cases_for(membership=request.membership), pk=case_pk)
     if campaign_case_unlink(campaign=campaign, case=case, by=request.user):

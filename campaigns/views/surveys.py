@@ -1,11 +1,10 @@
+from collections.abc import Iterator
+
 from django.contrib import messages
-from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.forms import ColumnMappingForm, FindingForm, ResultsForm, SurveyForm, SurveyUploadForm
@@ -13,30 +12,33 @@ from campaigns.models import Option, Survey, SurveyUpload
 from campaigns.statistics import proportion
 from campaigns.surveys import (
     ParsedFile,
+    QuestionResult,
     SurveyFileError,
-    mapping_guess,
     mapping_validate,
     survey_file_parse,
     survey_finding_save,
     survey_import_check,
-    survey_import_commit,
     survey_results,
+    survey_save,
+    survey_upload_add,
+    survey_upload_import,
+    survey_upload_mapping_save,
     surveys_for,
 )
 from casework.exports import csv_stream
 from casework.subjectdata import UPLOAD_KEEP_DAYS
-from mpoffice.access import office_required
+from mpoffice.access import OfficeRequest, office_required
 from mpoffice.charts import share_bar_chart, svg_response
 from mpoffice.models import Role, Ward
 
 
-def _survey(request, pk: int) -> Survey:
+def _survey(request: OfficeRequest, pk: int) -> Survey:
     return get_object_or_404(surveys_for(membership=request.membership), pk=pk)
 
 
 @office_required()
 @require_GET
-def survey_list(request):
+def survey_list(request: OfficeRequest) -> HttpResponse:
     page = Paginator(surveys_for(membership=request.membership).order_by("-created_at"), 25).get_page(
         request.GET.get("page")
     )
@@ -44,17 +46,16 @@ def survey_list(request):
 
 
 @office_required(Role.STAFF)
-def survey_create(request):
+def survey_create(request: OfficeRequest) -> HttpResponse:
     form = SurveyForm(request.POST or None, office=request.office)
     if request.method == "POST" and form.is_valid():
-        form.instance.office = request.office
-        survey = form.save()
+        survey = survey_save(survey=form.save(commit=False), office=request.office)
         messages.success(request, f"Survey “{survey.title}” created. Now import its responses.")
         return redirect("campaigns:survey-upload", pk=survey.pk)
     return render(request, "campaigns/surveys/form.html", {"form": form, "title": "New survey"})
 
 
-def _results(request, survey: Survey) -> tuple[ResultsForm, list]:
+def _results(request: OfficeRequest, survey: Survey) -> tuple[ResultsForm, list[QuestionResult]]:
     wards = list(Ward.objects.for_office(request.office).order_by("name"))
     form = ResultsForm(request.GET or None, survey=survey, wards=wards)
     compare = form.cleaned_data.get("compare") if form.is_valid() else None
@@ -64,7 +65,7 @@ def _results(request, survey: Survey) -> tuple[ResultsForm, list]:
 
 @office_required()
 @require_GET
-def survey_detail(request, pk: int):
+def survey_detail(request: OfficeRequest, pk: int) -> HttpResponse:
     survey = _survey(request, pk)
     results_form, results = _results(request, survey)
     return render(
@@ -87,7 +88,7 @@ def survey_detail(request, pk: int):
 
 @office_required()
 @require_GET
-def survey_question_chart(request, pk: int, question_pk: int):
+def survey_question_chart(request: OfficeRequest, pk: int, question_pk: int) -> HttpResponse:
     """The shares of a choice question's answers as an SVG image, beside the table of the same figures."""
     survey = _survey(request, pk)
     question = get_object_or_404(survey.questions.all(), pk=question_pk)
@@ -104,7 +105,7 @@ def survey_question_chart(request, pk: int, question_pk: int):
 
 @office_required()
 @require_GET
-def survey_results_csv(request, pk: int):
+def survey_results_csv(request: OfficeRequest, pk: int) -> HttpResponseBase:
     """The results as shown (weighted and compared when asked), safe to open in a spreadsheet."""
     survey = _survey(request, pk)
     _, results = _results(request, survey)
@@ -130,7 +131,7 @@ def survey_results_csv(request, pk: int):
     def number(value: float | None) -> str:
         return "" if value is None else f"{value:.1f}"
 
-    def rows():
+    def rows() -> Iterator[list[object]]:
         for item in results:
             question = item.question
             for row in item.options:
@@ -172,7 +173,7 @@ def survey_results_csv(request, pk: int):
 
 
 @office_required(Role.STAFF)
-def survey_upload(request, pk: int):
+def survey_upload(request: OfficeRequest, pk: int) -> HttpResponse:
     survey = _survey(request, pk)
     form = SurveyUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -183,16 +184,9 @@ def survey_upload(request, pk: int):
         except SurveyFileError as error:
             form.add_error("file", str(error))
         else:
-            upload = SurveyUpload(
-                office=request.office,
-                survey=survey,
-                original_name=uploaded.name[:255],
-                headers=parsed.headers,
-                mapping=mapping_guess(parsed, survey=survey),
-                uploaded_by=request.user,
+            upload = survey_upload_add(
+                survey=survey, parsed=parsed, data=data, name=uploaded.name or "", by=request.user
             )
-            upload.file.save("responses.csv", ContentFile(data), save=False)
-            upload.save()
             return redirect("campaigns:survey-mapping", pk=survey.pk, upload_pk=upload.pk)
     return render(
         request,
@@ -216,7 +210,7 @@ def _upload_file(upload: SurveyUpload) -> ParsedFile:
         raise UploadGone from gone
 
 
-def _upload_gone(request: HttpRequest, survey: Survey) -> HttpResponse:
+def _upload_gone(request: OfficeRequest, survey: Survey) -> HttpResponse:
     messages.error(
         request,
         f"The file uploaded for this survey is no longer kept (uploads are deleted after {UPLOAD_KEEP_DAYS} "
@@ -226,7 +220,7 @@ def _upload_gone(request: HttpRequest, survey: Survey) -> HttpResponse:
 
 
 @office_required(Role.STAFF)
-def survey_mapping(request, pk: int, upload_pk: int):
+def survey_mapping(request: OfficeRequest, pk: int, upload_pk: int) -> HttpResponse:
     survey = _survey(request, pk)
     upload = get_object_or_404(survey.uploads.filter(imported_at=None), pk=upload_pk)
     try:
@@ -240,17 +234,11 @@ def survey_mapping(request, pk: int, upload_pk: int):
         mapping = form.mapping()
         problems = mapping_validate(mapping, parsed.headers)
         if not problems:
-            upload.mapping = mapping
-            upload.save(update_fields=["mapping"])
+            survey_upload_mapping_save(upload=upload, mapping=mapping)
             if "import" in request.POST or "import_valid" in request.POST:
-                with transaction.atomic():
-                    check = survey_import_commit(
-                        survey=survey, parsed=parsed, mapping=mapping, valid_only="import_valid" in request.POST
-                    )
-                    if check.ok or "import_valid" in request.POST:
-                        upload.imported_at = timezone.now()
-                        upload.imported_count = check.imported
-                        upload.save(update_fields=["imported_at", "imported_count"])
+                check = survey_upload_import(
+                    upload=upload, parsed=parsed, mapping=mapping, valid_only="import_valid" in request.POST
+                )
                 if upload.imported_at:
                     message = f"Imported {check.imported:,} response{pluralize(check.imported)}"
                     if check.already_imported:
@@ -287,7 +275,7 @@ def survey_mapping(request, pk: int, upload_pk: int):
 
 @office_required(Role.STAFF)
 @require_GET
-def survey_problems_csv(request, pk: int, upload_pk: int):
+def survey_problems_csv(request: OfficeRequest, pk: int, upload_pk: int) -> HttpResponseBase:
     """Every problem of the file as checked with its saved column plan: line, column, value, reason."""
     survey = _survey(request, pk)
     upload = get_object_or_404(survey.uploads.all(), pk=upload_pk)
@@ -306,7 +294,7 @@ def survey_problems_csv(request, pk: int, upload_pk: int):
 
 @require_POST
 @office_required(Role.STAFF)
-def survey_finding_create(request, pk: int, option_pk: int):
+def survey_finding_create(request: OfficeRequest, pk: int, option_pk: int) -> HttpResponse:
     survey = _survey(request, pk)
     option = get_object_or_404(Option.objects.filter(question__survey=survey).select_related("question"), pk=option_pk)
     form = FindingForm(request.POST, office=request.office)

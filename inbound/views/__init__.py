@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
@@ -19,10 +21,10 @@ from inbound import services as inbound
 from inbound.forms import AttachForm, MessageForm, OpenCaseForm
 from inbound.models import InboundMessage
 from inbound.selectors import inbound_messages_for
-from mpoffice.access import POST_ONLY, get_for_member, office_required
+from mpoffice.access import POST_ONLY, OfficeRequest, get_for_member, office_required
 
 
-def get_inbound_message(request, pk: int, *, methods: Iterable[str] = ()) -> InboundMessage:
+def get_inbound_message(request: OfficeRequest, pk: int, *, methods: Iterable[str] = ()) -> InboundMessage:
     """The inbox is the writers': an MP is refused (403) after the lookup."""
     scope = inbound_messages_for(membership=request.membership).select_related("office", "constituent", "case")
     return get_for_member(request, scope, roles=WRITERS, action="triage e-mail", methods=methods, pk=pk)
@@ -30,7 +32,7 @@ def get_inbound_message(request, pk: int, *, methods: Iterable[str] = ()) -> Inb
 
 @require_GET
 @office_required(*WRITERS)
-def inbound_list(request):
+def inbound_list(request: OfficeRequest) -> HttpResponse:
     status = request.GET.get("status", InboundMessage.Status.PENDING)
     rows = inbound_messages_for(membership=request.membership).select_related("constituent", "case").defer("body", "to")
     if status in InboundMessage.Status.values:
@@ -50,7 +52,7 @@ def inbound_list(request):
 
 
 @office_required(*WRITERS)
-def inbound_upload(request):
+def inbound_upload(request: OfficeRequest) -> HttpResponse:
     form = MessageForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         raw, source = form.raw()
@@ -71,7 +73,13 @@ def inbound_upload(request):
     return render(request, "inbound/upload.html", {"title": "Add an e-mail", "form": form})
 
 
-def _detail_context(request, message, *, attach_form=None, open_form=None) -> dict:
+def _detail_context(
+    request: OfficeRequest,
+    message: InboundMessage,
+    *,
+    attach_form: AttachForm | None = None,
+    open_form: OpenCaseForm | None = None,
+) -> dict[str, Any]:
     cases = cases_for(membership=request.membership)
     suggested = []
     if message.constituent_id and message.status == InboundMessage.Status.PENDING:
@@ -99,14 +107,14 @@ def _detail_context(request, message, *, attach_form=None, open_form=None) -> di
 
 @office_required()
 @require_GET
-def inbound_detail(request, pk: int):
+def inbound_detail(request: OfficeRequest, pk: int) -> HttpResponse:
     message = get_inbound_message(request, pk)
     return render(request, "inbound/detail.html", _detail_context(request, message))
 
 
 @office_required()
 @require_GET
-def inbound_original(request, pk: int):
+def inbound_original(request: OfficeRequest, pk: int) -> HttpResponseBase:
     message = get_inbound_message(request, pk)
     response = FileResponse(message.raw.open("rb"), as_attachment=True, filename=f"message-{message.pk}.eml")
     response["Content-Type"] = "message/rfc822"
@@ -114,7 +122,7 @@ def inbound_original(request, pk: int):
 
 
 @office_required()
-def inbound_attach(request, pk: int):
+def inbound_attach(request: OfficeRequest, pk: int) -> HttpResponse:
     message = get_inbound_message(request, pk, methods=POST_ONLY)
     form = AttachForm(request.POST, cases=cases_for(membership=request.membership))
     if not form.is_valid():
@@ -129,7 +137,7 @@ def inbound_attach(request, pk: int):
 
 
 @office_required()
-def inbound_open_case(request, pk: int):
+def inbound_open_case(request: OfficeRequest, pk: int) -> HttpResponse:
     message = get_inbound_message(request, pk, methods=POST_ONLY)
     form = OpenCaseForm(request.POST, topics=topics_for(membership=request.membership, active_only=True))
     if not form.is_valid():
@@ -149,7 +157,7 @@ def inbound_open_case(request, pk: int):
 
 
 @office_required()
-def inbound_dismiss(request, pk: int):
+def inbound_dismiss(request: OfficeRequest, pk: int) -> HttpResponse:
     message = get_inbound_message(request, pk, methods=POST_ONLY)
     try:
         inbound.inbound_dismiss(message=message, by=request.user)

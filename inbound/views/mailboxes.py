@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -11,10 +14,10 @@ from casework.views import STAFF_ONLY
 from inbound import mailbox_sync
 from inbound.forms import connection_form
 from inbound.models import MailboxConnection
-from mpoffice.access import get_for_member, office_required
+from mpoffice.access import OfficeRequest, get_for_member, office_required
 
 
-def get_mailbox(request, pk: int, *, methods=()) -> MailboxConnection:
+def get_mailbox(request: OfficeRequest, pk: int, *, methods: Iterable[str] = ()) -> MailboxConnection:
     """A mailbox connection of the member's office; staff alone see or change one (403)."""
     return get_for_member(
         request,
@@ -31,7 +34,7 @@ TITLES = {"imap": "Connect a mailbox (IMAP)", "graph": "Connect a Microsoft 365 
 
 @require_GET
 @office_required(*STAFF_ONLY)
-def mailbox_list(request):
+def mailbox_list(request: OfficeRequest) -> HttpResponse:
     return render(
         request,
         "inbound/mailboxes/list.html",
@@ -40,7 +43,7 @@ def mailbox_list(request):
 
 
 @office_required(*STAFF_ONLY)
-def mailbox_create(request):
+def mailbox_create(request: OfficeRequest) -> HttpResponse:
     kind = request.GET.get("kind", MailboxConnection.Kind.IMAP)
     form = connection_form(None, kind)(request.POST or None, office=request.office)
     if request.method == "POST" and form.is_valid():
@@ -55,7 +58,7 @@ def mailbox_create(request):
 
 
 @office_required()
-def mailbox_edit(request, pk: int):
+def mailbox_edit(request: OfficeRequest, pk: int) -> HttpResponse:
     connection = get_mailbox(request, pk, methods=("GET", "POST"))
     form = connection_form(connection, connection.kind)(
         request.POST or None, instance=connection, office=request.office
@@ -72,7 +75,7 @@ def mailbox_edit(request, pk: int):
 
 
 @office_required()
-def mailbox_test(request, pk: int):
+def mailbox_test(request: OfficeRequest, pk: int) -> HttpResponse:
     """Connect, log in and open the folder now; nothing is read or changed."""
     connection = get_mailbox(request, pk, methods=("POST",))
     try:

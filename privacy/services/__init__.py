@@ -40,6 +40,7 @@ from privacy.services.retention import (
     retention_decide,
     retention_due,
     retention_flag,
+    retention_period_set,
 )
 from privacy.services.shared_text import (
     SHARED_TEXT_PAGE,
@@ -114,6 +115,7 @@ __all__ = [
     "retention_decide",
     "retention_due",
     "retention_flag",
+    "retention_period_set",
     "shared_text_pending",
     "shared_text_resolve",
     "subject_access_build",

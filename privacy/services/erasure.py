@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 from auditlog.context import disable_auditlog
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import ForeignObject, Model, Q, QuerySet
 from django.db.models.fields.files import FieldFile
+from django.db.models.fields.reverse_related import ForeignObjectRel
 
 from casework import audit
 from casework.models import (
@@ -71,7 +74,7 @@ def _cases_strip(case_ids: list[int], outcome: Outcome, *, delete: bool) -> None
     outcome.audited += [(Case, case_ids), (CaseConstituent, list(links.values_list("pk", flat=True)))]
 
 
-def _orphans_erase(constituent_ids: Iterable[int], outcome: Outcome, *, by) -> None:
+def _orphans_erase(constituent_ids: Iterable[int], outcome: Outcome, *, by: User) -> None:
     """Constituents left with no case, contact or letter are erased: nothing justifies keeping them."""
     for constituent in Constituent.objects.filter(pk__in=set(constituent_ids), merged_into=None):
         if not _still_referenced(constituent):
@@ -90,7 +93,7 @@ def _still_referenced(constituent: Constituent) -> bool:
 
 
 @transaction.atomic
-def case_anonymise(*, case: Case, by, event: str = "retention-anonymise") -> Outcome:
+def case_anonymise(*, case: Case, by: User, event: str = "retention-anonymise") -> Outcome:
     """Remove the personal data of a case and keep the row for the office's counts: its topic,
     dates, status, outcome, priority and assignee stay; summary, description, the people,
     contacts' text, attachments, notes, e-mails and letters' text go."""
@@ -123,7 +126,7 @@ def case_anonymise(*, case: Case, by, event: str = "retention-anonymise") -> Out
 
 
 @transaction.atomic
-def case_delete(*, case: Case, by, event: str = "retention-delete") -> Outcome:
+def case_delete(*, case: Case, by: User, event: str = "retention-delete") -> Outcome:
     outcome = Outcome()
     with disable_auditlog():
         case = Case.objects.select_for_update().get(pk=case.pk)
@@ -151,9 +154,12 @@ def case_delete(*, case: Case, by, event: str = "retention-delete") -> Outcome:
 # --- Erasure on request -----------------------------------------------------------------------
 
 
-def _relations_to_constituent():
+def _relations_to_constituent() -> Iterator[tuple[type[Model], ForeignObject[Any, Any]]]:
     """Every foreign key from any installed app to Constituent, hidden ones included."""
     for relation in Constituent._meta.get_fields(include_hidden=True):
+        # The reverse side of a foreign key (or one-to-one) pointing here is a ForeignObjectRel.
+        if not isinstance(relation, ForeignObjectRel):
+            continue
         if relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one):
             yield relation.related_model, relation.field
 
@@ -169,7 +175,7 @@ def erasure_preview(*, constituent: Constituent) -> dict[str, int]:
 
 
 @transaction.atomic
-def constituent_erase(*, constituent: Constituent, by) -> Outcome:
+def constituent_erase(*, constituent: Constituent, by: User) -> Outcome:
     """Erase a person across every table, on their request.
 
     Cases where they are the only person are anonymised (the office's counts keep them);
@@ -203,7 +209,7 @@ def constituent_erase(*, constituent: Constituent, by) -> Outcome:
     return outcome
 
 
-def _constituent_erase(constituent: Constituent, *, by) -> Outcome:
+def _constituent_erase(constituent: Constituent, *, by: User) -> Outcome:
     outcome = Outcome()
     constituent = Constituent.objects.select_for_update().get(pk=constituent.pk)
     # Duplicates merged into this record are the same person.

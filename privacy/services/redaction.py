@@ -49,7 +49,7 @@ def trail_redact(rows: AuditedRows, *, reason: str) -> None:
 
 @dataclass
 class Outcome:
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
     audited: list[tuple[type[Model], list[int]]] = field(default_factory=list)
 
     def add(self, label: str, number: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -25,7 +26,7 @@ def retention_cutoff(*, office: Office, now: datetime | None = None) -> datetime
     return (now or timezone.now()) - relativedelta(years=office.retention_years)
 
 
-def retention_due(*, office: Office, now=None) -> QuerySet[Case]:
+def retention_due(*, office: Office, now: datetime | None = None) -> QuerySet[Case]:
     """Closed cases past the office's retention period that need a review: none pending,
     not already anonymised, not kept beyond today."""
     today = timezone.localdate(now) if now else timezone.localdate()
@@ -40,7 +41,7 @@ def retention_due(*, office: Office, now=None) -> QuerySet[Case]:
     )
 
 
-def retention_flag(*, office: Office, now=None) -> int:
+def retention_flag(*, office: Office, now: datetime | None = None) -> int:
     """List the office's cases that are due for review. Idempotent: a partial unique
     constraint allows one pending review per case, so two sweeps flag a case once."""
     flagged = 0
@@ -54,12 +55,20 @@ def retention_flag(*, office: Office, now=None) -> int:
     return flagged
 
 
+def retention_period_set(*, office: Office, years: int) -> Office:
+    """Set how many years after closing a case is reviewed. Only that column is written: the rest
+    of the office's row (which a colleague may have changed since the page loaded) stays."""
+    office.retention_years = years
+    office.save(update_fields=["retention_years"])
+    return office
+
+
 class RetentionRefused(ValueError):
     pass
 
 
 @transaction.atomic
-def retention_decide(*, review: RetentionReview, by, decision: str, keep_years: int = 1) -> RetentionReview:
+def retention_decide(*, review: RetentionReview, by: User, decision: str, keep_years: int = 1) -> RetentionReview:
     """Carry out a member of staff's decision on one flagged case."""
     review = RetentionReview.objects.select_for_update().get(pk=review.pk)
     if review.decision != RetentionReview.Decision.PENDING:

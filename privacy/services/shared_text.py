@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditlog.context import disable_auditlog
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Field, Model, OuterRef, QuerySet
 from django.utils import timezone
 
 from casework import audit
@@ -72,7 +73,7 @@ def _text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _shared_places(case_ids: list[int]) -> list[tuple[QuerySet, list[str]]]:
+def _shared_places(case_ids: list[int]) -> list[tuple[QuerySet[Any], list[str]]]:
     places: list[tuple[QuerySet[Any], list[str]]] = [
         (Case.objects.filter(pk__in=case_ids), ["summary", "description"]),
         (TimelineEntry.objects.filter(case_id__in=case_ids), ["title", "body"]),
@@ -131,7 +132,7 @@ class SharedTextChanged(ValueError):
 
 
 @transaction.atomic
-def shared_text_resolve(*, review: SharedTextReview, by, redact: bool) -> SharedTextReview:
+def shared_text_resolve(*, review: SharedTextReview, by: User, redact: bool) -> SharedTextReview:
     """Staff's decision on one listed place: remove the spans that named the erased person
     (with the audit entries of that row that repeat them), or keep the text as written."""
     review = SharedTextReview.objects.select_for_update().get(pk=review.pk)
@@ -165,10 +166,34 @@ def shared_text_resolve(*, review: SharedTextReview, by, redact: bool) -> Shared
         office_id=review.office_id,
         by=by,
         event=event,
-        summary=f"{model._meta.verbose_name.capitalize()} #{review.object_id} ({review.field_name}): "
+        summary=f"{_verbose_name(model).capitalize()} #{review.object_id} ({review.field_name}): "
         f"{audit.EVENT_LABELS[event].lower()}",
     )
     return review
+
+
+def _verbose_name(model: type[Model]) -> str:
+    """Django gives every model a verbose name (from its class name when the model sets none)."""
+    name = model._meta.verbose_name
+    if name is None:
+        raise LookupError(f"{model.__name__} has no verbose name.")
+    return str(name)
+
+
+def _listed_model(content_type: ContentType) -> type[Model]:
+    """The model of a listed place; its app may have been removed since the place was listed."""
+    model = content_type.model_class()
+    if model is None:
+        raise LookupError(f"Listed places of {content_type.app_label}.{content_type.model} no longer exist.")
+    return model
+
+
+def _field_label(model: type[Model], name: str) -> str:
+    """The verbose name of a listed text column."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise LookupError(f"{model.__name__}.{name} is not a text column.")
+    return str(field.verbose_name)
 
 
 @dataclass
@@ -197,7 +222,7 @@ def shared_text_pending(*, office: Office) -> list[SharedTextItem]:
     rows = {
         (content_type.pk, row.pk): row
         for content_type, pks in wanted.items()
-        for row in content_type.model_class()._base_manager.filter(office=office, pk__in=pks)
+        for row in _listed_model(content_type)._base_manager.filter(office=office, pk__in=pks)
     }
     items = []
     for review in reviews:
@@ -209,13 +234,13 @@ def shared_text_pending(*, office: Office) -> list[SharedTextItem]:
             parts += [(text[at:start], False), (text[start:end], True)]
             at = end
         parts.append((text[at:], False))
-        model = review.content_type.model_class()
-        field_label = model._meta.get_field(review.field_name).verbose_name
-        url = review.case.get_absolute_url() if review.case_id else ""
+        model = _listed_model(review.content_type)
+        field_label = _field_label(model, review.field_name)
+        url = review.case.get_absolute_url() if review.case is not None else ""
         items.append(
             SharedTextItem(
                 review=review,
-                where=f"{model._meta.verbose_name.capitalize()} ({field_label})",
+                where=f"{_verbose_name(model).capitalize()} ({field_label})",
                 parts=[part for part in parts if part[0]],
                 url=url,
                 changed=changed,

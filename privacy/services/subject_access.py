@@ -10,6 +10,7 @@ import zipfile
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -62,7 +63,7 @@ def _queue_build(export_id: int) -> None:
     transaction.on_commit(lambda: subject_access_build_task.delay(export_id))
 
 
-def subject_access_request(*, constituent: Constituent, by) -> SubjectAccessExport:
+def subject_access_request(*, constituent: Constituent, by: User) -> SubjectAccessExport:
     export = SubjectAccessExport.objects.create(
         office_id=constituent.office_id, constituent=constituent, requested_by=by
     )  # queued now (``claimed_at``'s default): the recovery sweep waits from here
@@ -168,7 +169,7 @@ def subject_access_sections(*, constituent: Constituent) -> list[ExportSection]:
         title="Contacts",
         rows=[
             _row(contact, ["occurred_at", "channel", "direction", "summary", "body"])
-            | {"case": contact.case.reference if contact.case_id else ""}
+            | {"case": contact.case.reference if contact.case is not None else ""}
             for contact in contacts
         ],
         audited=[(Contact, [c.pk for c in contacts])],
@@ -276,7 +277,7 @@ def subject_access_failed(*, export_id: int, error: str) -> None:
     )
 
 
-def subject_access_downloaded(*, export: SubjectAccessExport, by) -> None:
+def subject_access_downloaded(*, export: SubjectAccessExport, by: User) -> None:
     audit.event_record(
         obj_model=Constituent,
         obj_pk=export.constituent_id,

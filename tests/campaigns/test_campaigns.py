@@ -77,3 +77,41 @@ def test_campaign_page_query_count_does_not_grow_with_cases(
         campaign.campaign_cases.create(office=office, case=_case(office))
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(campaign.get_absolute_url())
+
+
+def test_staff_create_and_edit_a_campaign_with_its_topics(office, staff, client_for):
+    from campaigns.models import Campaign
+    from tests.casework.factories import TopicFactory
+
+    housing, parking, benefits = (TopicFactory(office=office, name=n) for n in ("Housing", "Parking", "Benefits"))
+    client = client_for(staff)
+    created = client.post(
+        reverse("campaigns:campaign-create"),
+        {"name": "Damp in council flats", "status": "active", "topics": [housing.pk, parking.pk]},
+    )
+    campaign = Campaign.objects.get(name="Damp in council flats")
+    assert created.status_code == 302
+    assert campaign.office == office
+    assert set(campaign.topics.all()) == {housing, parking}
+    edited = client.post(
+        reverse("campaigns:campaign-edit", args=[campaign.pk]),
+        {"name": "Damp and mould in council flats", "status": "active", "topics": [benefits.pk]},
+    )
+    assert edited.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.name == "Damp and mould in council flats"
+    assert list(campaign.topics.all()) == [benefits]
+
+
+def test_campaign_save_keeps_a_campaign_and_its_topics_in_their_office(campaign, office, other_office):
+    from campaigns.models import Campaign
+    from campaigns.services import campaign_save
+    from tests.casework.factories import TopicFactory
+
+    foreign_topic = TopicFactory(office=other_office, name="Roads")
+    with pytest.raises(ValueError, match="own office's topics"):
+        campaign_save(campaign=Campaign(name="Potholes"), office=office, topics=[foreign_topic])
+    with pytest.raises(ValueError, match="only in its own office"):
+        campaign_save(campaign=campaign, office=other_office, topics=[])
+    assert not Campaign.objects.filter(name="Potholes").exists()
+    assert not campaign.topics.exists()
