@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from geography import directory, selectors, services
 from geography.forms import DirectoryUploadForm, OfficeAreaForm
 from geography.models import Release
-from mpoffice.access import office_required
+from mpoffice.access import OfficeRequest, office_required
 from mpoffice.models import Role
 
 STAFF_ONLY = (Role.STAFF,)
 
 
-def _page(request, *, area_form: OfficeAreaForm | None = None, upload_form: DirectoryUploadForm | None = None):
+def _page(
+    request: OfficeRequest, *, area_form: OfficeAreaForm | None = None, upload_form: DirectoryUploadForm | None = None
+) -> HttpResponse:
     code = selectors.office_constituency_code(request.office)
     current = selectors.current_release()
     context = {
@@ -40,13 +43,13 @@ def _page(request, *, area_form: OfficeAreaForm | None = None, upload_form: Dire
 
 @require_GET
 @office_required(*STAFF_ONLY)
-def directory_page(request):
+def directory_page(request: OfficeRequest) -> HttpResponse:
     return _page(request)
 
 
 @require_POST
 @office_required(*STAFF_ONLY)
-def area_set(request):
+def area_set(request: OfficeRequest) -> HttpResponse:
     form = OfficeAreaForm(request.POST)
     if not form.is_valid():
         return _page(request, area_form=form)
@@ -60,7 +63,7 @@ def area_set(request):
 
 @require_POST
 @office_required(*STAFF_ONLY)
-def upload(request):
+def upload(request: OfficeRequest) -> HttpResponse:
     # The directory is shared by every office of the deployment: only its administrators replace it.
     if not request.user.is_staff:
         raise PermissionDenied("Only the administrators of this Postbag may replace the postcode directory.")
@@ -83,7 +86,7 @@ def upload(request):
 
 @require_GET
 @office_required(*STAFF_ONLY)
-def progress(request):
+def progress(request: OfficeRequest) -> HttpResponse:
     """The progress fragment htmx polls; a finished import reloads the page."""
     release = Release.objects.order_by("-created_at", "-pk").first()
     response = render(request, "geography/_progress.html", {"release": release})

@@ -4,6 +4,7 @@ current postcode directory puts in another constituency, and which; and recordin
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -11,13 +12,13 @@ from casework import geography
 from casework.selectors import cases_for, constituents_for
 from casework.views import STAFF_ONLY
 from geography import selectors as geo
-from mpoffice.access import office_required
+from mpoffice.access import OfficeRequest, office_required
 from mpoffice.models import Role
 
 
 @require_GET
 @office_required(Role.STAFF, Role.MP)
-def boundary_report(request):
+def boundary_report(request: OfficeRequest) -> HttpResponse:
     code = geo.office_constituency_code(request.office)
     rows = geography.boundary_report(
         membership=request.membership,
@@ -41,7 +42,7 @@ def boundary_report(request):
 
 @require_POST
 @office_required(*STAFF_ONLY)
-def boundary_record(request):
+def boundary_record(request: OfficeRequest) -> HttpResponse:
     count = geography.constituents_geography_refresh(office=request.office)
     messages.success(request, f"Recorded the current postcode directory on {count} constituents.")
     return redirect("casework:boundary-report")
